@@ -1,0 +1,1 @@
+"""Cleaning stages: pure functions over text plus an audit record. No Prefect here."""

@@ -1,0 +1,83 @@
+"""Safe character normalisation: only changes that can never alter meaning.
+
+Full NFKC would turn Chinese punctuation (，：（）！) into ASCII and change how
+the text reads and how it is tokenised, so NFKC is applied only to the blocks
+where it maps a look-alike to the real character: Kangxi radicals and the
+CJK radicals supplement (`⽅`→`方`, seen in text copied from PDFs), CJK
+compatibility ideographs, and full-width ASCII digits and letters. Control,
+zero-width and bidi characters go; white space is tidied; empty lines go.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .document import CleanContext, Page
+
+# Blocks where NFKC only maps look-alikes onto the characters they imitate.
+NFKC_BLOCKS = (
+    (0x2E80, 0x2EFF),  # CJK radicals supplement
+    (0x2F00, 0x2FDF),  # Kangxi radicals
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x2F800, 0x2FA1F),  # CJK compatibility ideographs supplement
+    (0xFF10, 0xFF19),  # full-width digits
+    (0xFF21, 0xFF3A),  # full-width capitals
+    (0xFF41, 0xFF5A),  # full-width small letters
+)
+# Invisible characters that carry no text: zero-width, bidi controls, soft hyphen, BOM.
+INVISIBLE = (
+    [0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+    + list(range(0x200E, 0x2010))
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2061, 0x2070))
+)
+# White space that should read as an ordinary space (NBSP, ideographic space, thin spaces …).
+SPACES = [0x00A0, 0x1680, 0x3000, 0x202F, 0x205F] + list(range(0x2000, 0x200B))
+
+
+def _build_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for lo, hi in NFKC_BLOCKS:
+        for cp in range(lo, hi + 1):
+            mapped = unicodedata.normalize("NFKC", chr(cp))
+            if mapped != chr(cp) and len(mapped) == 1:
+                table[cp] = mapped
+    for cp in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
+        if chr(cp) not in "\n\t":
+            table[cp] = None
+    table[ord("\t")] = " "
+    for cp in INVISIBLE:
+        table[cp] = None
+    for cp in SPACES:
+        table[cp] = " "
+    # Lone surrogates cannot be written as UTF-8; they are never text.
+    for cp in range(0xD800, 0xE000):
+        table[cp] = None
+    return table
+
+
+TRANSLATION = _build_table()
+NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+SPACE_RUNS = re.compile(r" {2,}")
+
+
+def normalize_text(text: str) -> str:
+    """Return `text` with look-alikes mapped, invisibles dropped, white space tidied, empty lines out."""
+    text = NEWLINES.sub("\n", text).translate(TRANSLATION)
+    lines = (SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def normalize_lines(lines: list[str]) -> list[str]:
+    """`normalize_text` over a list of lines; lines may come back split or dropped."""
+    text = normalize_text("\n".join(lines))
+    return text.split("\n") if text else []
+
+
+def normalize_stage(page: Page, ctx: CleanContext) -> Page:
+    """Pipeline stage: normalise every draft of the page and its title hint."""
+    for draft in page.drafts:
+        draft.lines = normalize_lines(draft.lines)
+    if page.title_hint:
+        page.title_hint = normalize_text(page.title_hint).replace("\n", " ") or None
+    return page

@@ -1,0 +1,1 @@
+"""Orchestration: Prefect flows, batching, state and writing. Cleaning lives in `cleaners/`."""
