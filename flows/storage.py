@@ -5,6 +5,8 @@ Layout (all under OUT, any pyarrow filesystem URI or local path):
     documents/date=YYYY-MM-DD/<batch_id>.parquet   one row per document
     quarantine/date=YYYY-MM-DD/<batch_id>.parquet  one row per rejected file
     _state/manifest/<batch_id>.parquet             what each committed batch processed
+    _state/<name>/<batch_id>.parquet               cross-run state a batch adds (dedup signatures,
+                                                   site line evidence), committed with the batch
 
 A batch is committed in three steps: its data files are written under hidden
 temporary names (`.<batch_id>.parquet.tmp`, which dataset readers skip), then
@@ -18,7 +20,7 @@ row nor a lost file.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -27,7 +29,8 @@ from pyarrow import fs as pafs
 
 DOCUMENTS = "documents"
 QUARANTINE = "quarantine"
-MANIFEST = "_state/manifest"
+STATE = "_state"
+MANIFEST = f"{STATE}/manifest"
 TMP_SUFFIX = ".tmp"
 
 REMOVED_TYPE = pa.list_(pa.struct([("text", pa.string()), ("rule", pa.string())]))
@@ -109,6 +112,9 @@ class OutputStore:
             if table.num_rows:
                 final = self.path(folder, f"date={batch.date}", f"{batch.batch_id}.parquet")
                 staged.append((self.write_table_atomic(table, final), final))
+        for name, table in batch.state.items():
+            final = self.path(STATE, name, f"{batch.batch_id}.parquet")
+            staged.append((self.write_table_atomic(table, final), final))
         manifest = batch.manifest.append_column(
             "data_files", pa.array([[f for _, f in staged]] * batch.manifest.num_rows, pa.list_(pa.string())))
         final = self.path(MANIFEST, f"{batch.batch_id}.parquet")
@@ -126,7 +132,7 @@ class OutputStore:
                     for final in files:
                         committed[final] = info.path
         finished = dropped = 0
-        for folder in (DOCUMENTS, QUARANTINE, MANIFEST):
+        for folder in (DOCUMENTS, QUARANTINE, STATE):
             for info in self._list(folder):
                 if not info.base_name.endswith(TMP_SUFFIX):
                     continue
@@ -149,6 +155,10 @@ class OutputStore:
         dataset = ds.dataset(files, format="parquet", filesystem=self.fs)
         return dataset.to_table(columns=columns)
 
+    def read_state(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """The rows of one cross-run state table (`_state/<name>/`), committed batches only."""
+        return self.read(f"{STATE}/{name}", columns)
+
     def processed(self, pipeline_version: str) -> set[str]:
         """raw_sha256 of every file a committed batch processed under `pipeline_version`."""
         table = self.read(MANIFEST, ["raw_sha256", "pipeline_version"])
@@ -168,6 +178,7 @@ class BatchOutput:
     documents: pa.Table
     quarantine: pa.Table
     manifest: pa.Table  # MANIFEST_SCHEMA without data_files
+    state: dict[str, pa.Table] = field(default_factory=dict)  # name -> rows for _state/<name>/
 
 
 def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, processed_at,
