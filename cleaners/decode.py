@@ -23,6 +23,11 @@ import chardet
 
 SAMPLE_BYTES = 64 * 1024
 DECLARATION_WINDOW = 4096
+# Below this chardet confidence a single-byte guess is noise (random bytes "detected" as
+# Greek EBCDIC). A multi-byte CJK guess is kept even at low confidence (short pages get
+# low scores) because a strict multi-byte decode is itself evidence.
+MIN_DETECT_CONFIDENCE = 0.2
+MULTIBYTE_CJK = {"gb18030", "cp950", "big5hkscs", "euc_jp", "shift_jis", "cp932", "euc_kr", "cp949"}
 # Share of U+FFFD a lenient decode may contain before the file counts as undecodable.
 MAX_REPLACEMENT_SHARE = 0.001
 
@@ -184,6 +189,9 @@ def _detect(raw: bytes) -> Decoded:
     guess = chardet.detect(raw[:SAMPLE_BYTES])
     detected = canonical_codec(guess.get("encoding") or "") if guess.get("encoding") else None
     confidence = float(guess.get("confidence") or 0.0)
+    if detected is None or (confidence < MIN_DETECT_CONFIDENCE and detected not in MULTIBYTE_CJK):
+        raise Undecodable(f"undecodable: no confident encoding (chardet said {guess.get('encoding')!r} "
+                          f"at {confidence:.2f})")
     candidates = [c for c in (detected, "gb18030", "cp950", "utf-16") if c]
     for codec in dict.fromkeys(candidates):
         text = _strict(raw, codec)
