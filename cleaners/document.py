@@ -72,7 +72,11 @@ class CleanContext:
 
     `site_lines` maps a site to a mapping of normalised-line key to the number
     of distinct pages of that site the line was seen on (the strip stage's
-    evidence that a line is the site's, not the document's).
+    evidence that a line is the site's, not the document's):
+    `site_lines[site][line_key(line)] -> pages`, and `site_lines[site][TOTAL_KEY]`
+    (the empty key) -> pages of that site counted. Build it with
+    `cleaners.site_evidence.SiteLineCounts` (`count_page_lines`, `merge`,
+    `to_table`/`from_table`); an empty mapping means no cross-page evidence.
     """
 
     options: dict = field(default_factory=dict)

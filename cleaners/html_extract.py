@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment, Doctype, ProcessingInstruction
+from lxml import etree
 
 from .document import Removal
 
@@ -38,6 +38,11 @@ HTML_SIGNATURE = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|
                             re.IGNORECASE)
 HTML_SUFFIXES = (".htm", ".html", ".xhtml", ".shtml")
 MAX_REMOVAL_CHARS = 2000
+# Elements whose text (at any depth) is not running text: ruby annotations (pronunciation over
+# characters) and code. Scripts, styles and templates are dropped before the text is read, but the
+# title hint is read before that.
+NOT_TEXT_CONTAINERS = frozenset({"rt", "rp", "script", "style", "template"})
+FEED_CHUNK = 512
 
 
 @dataclass
@@ -53,20 +58,18 @@ def looks_like_html(text: str, path: str = "") -> bool:
     return path.lower().endswith(HTML_SUFFIXES) or bool(HTML_SIGNATURE.search(text[:2048]))
 
 
-def _is_furniture(tag) -> bool:
-    attrs = getattr(tag, "attrs", None)
+def _is_furniture(node) -> bool:
+    attrs = node.attrib
     if not attrs:
         return False
-    names = attrs.get("class") or []
-    value = " ".join(names) if isinstance(names, list) else str(names)
-    value = f"{value} {attrs.get('id', '')}".strip()
+    value = f"{' '.join(attrs.get('class', '').split())} {attrs.get('id', '')}".strip()
     return bool(value) and bool(FURNITURE.search(value))
 
 
-def _host(soup) -> str | None:
+def _host(root) -> str | None:
     for tag, attr in (("link", "href"), ("meta", "content"), ("base", "href")):
-        for node in soup.find_all(tag):
-            rel = " ".join(node.get("rel") or []) if tag == "link" else ""
+        for node in root.iter(tag):
+            rel = node.get("rel") or "" if tag == "link" else ""
             prop = node.get("property") or node.get("name") or ""
             if (tag == "link" and "canonical" in rel) or (tag == "meta" and prop in ("og:url", "twitter:url")) \
                     or tag == "base":
@@ -76,41 +79,96 @@ def _host(soup) -> str | None:
     return None
 
 
+def _parse(html: str):
+    """The lxml tree of `html`, fed as text in chunks (decoding is done; a `<meta charset>` must not redo it)."""
+    parser = etree.HTMLParser(recover=True)
+    for start in range(0, len(html), FEED_CHUNK):
+        parser.feed(html[start:start + FEED_CHUNK])
+    try:
+        return parser.close()
+    except etree.XMLSyntaxError:  # nothing but white space
+        return None
+
+
+def _strings(root, skip: set, layout: bool = False) -> list[str]:
+    """The text pieces under `root` in document order, one per text node, as they would be read.
+
+    Comments, processing instructions and the subtrees in `skip` contribute
+    only the text that follows them; nothing inside `NOT_TEXT_CONTAINERS` is
+    text. With `layout`, a `<br>` reads as a line end and a block element
+    starts and ends a line. Iterative, so deep nesting cannot overflow the stack.
+    """
+    out: list[str] = []
+    stack = [(root, False, int(any(a.tag in NOT_TEXT_CONTAINERS for a in root.iterancestors())))]
+    while stack:
+        node, closing, ruby = stack.pop()
+        tag = node.tag
+        readable = isinstance(tag, str) and node not in skip
+        if closing:
+            if readable and layout and tag in BLOCK_TAGS:
+                out.append("\n")
+            if node is not root and node.tail and not ruby:
+                out.append(node.tail)
+            continue
+        stack.append((node, True, ruby))
+        if not readable:
+            continue
+        inner = ruby + 1 if tag in NOT_TEXT_CONTAINERS else ruby
+        if layout and (tag in BLOCK_TAGS or tag == "br"):
+            out.append("\n")
+        if node.text and not inner:
+            out.append(node.text)
+        stack.extend((child, False, inner) for child in reversed(node))
+    return out
+
+
+def _text(node, skip: set, separator: str = " ") -> str:
+    """The node's text pieces stripped and joined, empty pieces left out."""
+    return separator.join(piece for piece in (p.strip() for p in _strings(node, skip)) if piece)
+
+
+def _walk(root, skip: set):
+    """Every element under `root` in document order, not descending into `skip` (which may grow meanwhile)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str) or node in skip:
+            continue
+        yield node
+        if node not in skip:  # the consumer may have just skipped it
+            stack.extend(reversed(node))
+
+
 def extract_html(html: str) -> Extracted:
     """Lines of the page's text with furniture removed, plus title hint, host and removals."""
-    soup = BeautifulSoup(html, "lxml")
-    title_tag = soup.find("title")
-    h1 = soup.find("h1")
+    root = _parse(html)
+    if root is None:
+        return Extracted(lines=[])
+    skip: set = set()
     title_hint = None
-    for candidate in (h1, title_tag):
-        if candidate is not None and candidate.get_text(strip=True):
-            title_hint = candidate.get_text(" ", strip=True)
+    for name in ("h1", "title"):
+        candidate = next(root.iter(name), None)
+        if candidate is not None and _text(candidate, skip, ""):
+            title_hint = _text(candidate, skip)
             break
-    host = _host(soup)
+    host = _host(root)
     removed: list[Removal] = []
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype, ProcessingInstruction))):
-        node.extract()
-    if soup.head is not None:
-        soup.head.decompose()
-    for node in soup.find_all(NEVER_TEXT_TAGS):
-        node.decompose()
+    head = next(root.iter("head"), None)
+    if head is not None:
+        skip.add(head)
+    skip.update(node for node in root.iter(*NEVER_TEXT_TAGS))
     # A wrapper that holds most of the page (an ASP.NET <form>, a "with-sidebar"
     # container) is layout, not furniture: dropping it would drop the document.
-    wrapper_chars = 0.5 * len(soup.get_text(strip=True))
-    for node in soup.find_all(lambda tag: tag.name in DROP_TAGS or _is_furniture(tag)):
-        if node.parent is None or node.name in ("html", "body"):  # gone with an ancestor
+    wrapper_chars = 0.5 * len(_text(root, skip, ""))
+    for node in _walk(root, skip):
+        if node.tag in ("html", "body") or not (node.tag in DROP_TAGS or _is_furniture(node)):
             continue
-        text = re.sub(r"\s+", " ", node.get_text(" ", strip=True))
+        text = re.sub(r"\s+", " ", _text(node, skip))
         if len(text) > wrapper_chars:
             continue
-        rule = f"html:{node.name}" if node.name in DROP_TAGS else "html:furniture"
+        rule = f"html:{node.tag}" if node.tag in DROP_TAGS else "html:furniture"
         removed.append(Removal(text[:MAX_REMOVAL_CHARS], rule))
-        node.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for node in soup.find_all(BLOCK_TAGS):
-        node.insert_before("\n")
-        node.append("\n")
-    lines = [line.strip() for line in soup.get_text().split("\n")]
+        skip.add(node)
+    lines = [line.strip() for line in "".join(_strings(root, skip, layout=True)).split("\n")]
     return Extracted(lines=[line for line in lines if line], title_hint=title_hint, host=host,
                      removed=[r for r in removed if r.text])

@@ -16,18 +16,28 @@ from typing import Callable
 
 from .decode import Decoded, Undecodable, decode_bytes
 from .document import CleanContext, Page, Removal
+from .glyphs import glyphs_stage
 from .html_extract import extract_html, looks_like_html
+from .limits import limit_lines_stage
+from .mojibake import mojibake_stage
 from .normalize import normalize_stage
+from .split import split_stage
+from .strip import strip_stage
 from .title import title_stage
 
 PIPELINE_VERSION = "0.1.0"
 
 Stage = Callable[[Page, CleanContext], Page]
 STAGES: dict[str, Stage] = {
+    "limit_lines": limit_lines_stage,
+    "mojibake": mojibake_stage,
     "normalize": normalize_stage,
+    "strip": strip_stage,
+    "glyphs": glyphs_stage,
+    "split": split_stage,
     "title": title_stage,
 }
-RECIPE: tuple[str, ...] = ("normalize", "title")
+RECIPE: tuple[str, ...] = ("limit_lines", "mojibake", "normalize", "strip", "glyphs", "split", "title")
 
 DATE_FOLDER = re.compile(r"^\d{4}(?:-?\d{2}(?:-?\d{2})?)?$")
 

@@ -1,10 +1,14 @@
 """Name each document and keep its title out of the head of its text.
 
-The title comes from the split stage (a part's own heading), else the HTML
-`<h1>`/`<title>`, else the first title-like line. Site decorations around it
-(`VIP专享`, `(完整)`, `.docx`, `_百度文库`, `- 豆丁网`) are stripped by the
-patterns in `TITLE_DECORATIONS`; the title line, when it opens the text, is
-removed from the text so that it is not stored twice.
+The title comes from the split stage (a part's own heading, never overridden),
+else the HTML `<h1>`/`<title>`, else the first title-like line. Site
+decorations around it (`VIP专享`, `(完整)`, `.docx`, `_百度文库`, `- 豆丁网`,
+`【精品】`) are stripped by the patterns in `TITLE_DECORATIONS`. A `<title>`
+of the form "document - site" is resolved by the segment the text itself
+opens with. The title is then removed from the head of the text, also when
+the site glued it to the start of the first paragraph, possibly behind a
+category prefix and repeated ("方案_<title><title>尊敬的…": the repeated part
+is the title), so that it is not stored twice.
 """
 from __future__ import annotations
 
@@ -15,14 +19,23 @@ from .document import CleanContext, Draft, Page
 # Decorations that document sites add to a title; one place to add another.
 TITLE_DECORATIONS = (
     r"\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf)$",  # file endings
-    r"\s*[-_—|｜]\s*[^-_—|｜]{1,12}(?:文库|文档|网|资料|范文|秘书)[^-_—|｜]{0,8}$",  # "_百度文库", "- 豆丁网"
-    r"\s*[(（【\[](?:完整|完整版|最新|精选|精品|word版|可编辑|范文|全文|优秀|推荐|免费|原创|附件|共\d+页)[)）】\]]$",
+    r"_第\s*\d+\s*页$",  # preview page suffix
+    r"\s*[-_—|｜]\s*[^-_—|｜]{1,12}(?:文库|文档|网|资料|范文|秘书|图书馆|知道)[^-_—|｜]{0,8}$",  # "_百度文库", "- 豆丁网"
+    r"\s*[(（【\[](?:完整|完整版|最新|精选|精品|word版|Word版|可编辑|范文|全文|优秀|推荐|免费|原创|附件|共\d+页|"
+    r"\d+页珍藏版|\d+页)[)）】\]]$",
+    r"^[【\[](?:精品|推荐|最新|热门|原创|免费|VIP|vip|word|Word|精选|优秀|可编辑|完整版|范文)[^】\]]{0,6}[】\]]\s*",
     r"\s*(?:VIP|vip)(?:专享|会员|免费|精品)?$",
+    r"\s*[(（]?(?:word版|Word版|WORD版|可编辑|可修改|可复制|免费下载)[)）]?$",
     r"\s*(?:免费下载|下载|在线阅读|全文阅读|全文)$",
 )
 DECORATION = re.compile("|".join(f"(?:{p})" for p in TITLE_DECORATIONS))
+HINT_SEPARATOR = re.compile(r"\s+[-_|｜—–]+\s+|\s*[_|｜]\s*")
+CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
+GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
 MAX_TITLE_CHARS = 80
+MIN_GLUED_TITLE = 8  # shorter titles match the start of ordinary sentences by chance
+HEAD_LINES = 5
 
 
 def clean_title(title: str) -> str:
@@ -45,9 +58,77 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def hint_candidates(hint: str) -> list[str]:
+    """The cleaned hint, then its segments: "document - section - site" titles put the document first."""
+    candidates = [clean_title(hint)]
+    segments = [clean_title(s) for s in HINT_SEPARATOR.split(hint) if s.strip()]
+    if len(segments) > 1:
+        candidates.extend(s for s in segments if len(s) >= 4)
+    return candidates
+
+
+def title_from_hint(hint: str, lines: list[str]) -> str:
+    """The hint candidate the text opens with; else the first segment of a "document - site" hint."""
+    candidates = hint_candidates(hint)
+    head = {_squeeze(clean_title(line)) for line in lines[:HEAD_LINES]}
+    for candidate in candidates:
+        if _squeeze(candidate) in head:
+            return candidate
+    return candidates[1] if len(candidates) > 1 else candidates[0]
+
+
+def _consume(line: str, pos: int, text: str, allow_separator: bool) -> tuple[int, int | None] | None:
+    """Match `text` (squeezed) in `line` from `pos`, skipping white space and at most one
+    separator when allowed. Returns (end in line, index in text where the separator sat)."""
+    j, cut = 0, None
+    while j < len(text):
+        if pos >= len(line):
+            return None
+        ch = line[pos]
+        if ch.isspace():
+            pos += 1
+        elif ch == text[j]:
+            pos += 1
+            j += 1
+        elif allow_separator and cut is None and j and ch in GLUE_SEPARATORS:
+            cut = j
+            pos += 1
+        else:
+            return None
+    return pos, cut
+
+
+def unglue_title(title: str, line: str) -> tuple[str, str, str] | None:
+    """Split a title glued to the start of a paragraph: (title, glued head, rest of the line), or None.
+
+    "方案_<T><T>尊敬的…" under the page title "方案<T>" gives title <T>: the part
+    after the separator that the site repeated is the document's own title.
+    """
+    key = _squeeze(title)
+    if len(key) < MIN_GLUED_TITLE:
+        return None
+    number = CHUNK_NUMBER.match(line)
+    found = _consume(line, number.end() if number else 0, key, allow_separator=True)
+    if found is None:
+        return None
+    pos, cut = found
+    real = key[cut:] if cut else key
+    repeated = False
+    while True:
+        again = _consume(line, pos, real, allow_separator=False)
+        if again is None:
+            break
+        pos, repeated = again[0], True
+    rest = line[pos:].lstrip()
+    if len(rest) < 2:
+        return None
+    named = real if cut and repeated else title
+    return named, line[:pos].strip(), rest
+
+
 def name_draft(draft: Draft, fallback: str | None) -> None:
     """Set the draft's title and drop a repeat of it from the head of the text."""
-    title = draft.title or fallback
+    title = draft.title or (title_from_hint(fallback, draft.lines) if fallback else None)
     if not title and draft.lines and is_title_like(draft.lines[0]):
         title = draft.lines[0]
     if not title:
@@ -56,6 +137,13 @@ def name_draft(draft: Draft, fallback: str | None) -> None:
     key = _squeeze(draft.title)
     while draft.lines and key and _squeeze(clean_title(draft.lines[0])) == key:
         draft.audit.remove(draft.lines.pop(0), "title:repeat")
+    if draft.lines:
+        glued = unglue_title(draft.title, draft.lines[0])
+        if glued is not None:
+            named, head, rest = glued
+            draft.audit.remove(head, "title:glued")
+            draft.lines[0] = rest
+            draft.title = named
 
 
 def title_stage(page: Page, ctx: CleanContext) -> Page:

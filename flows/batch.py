@@ -1,20 +1,39 @@
-"""Finding raw files, cutting them into batches, and cleaning one batch.
+"""Finding raw files, cutting them into batches, and cleaning one batch within its limits.
 
 Nothing here imports Prefect: the flow wraps `clean_batch` in a task, and the
 benchmark calls it in a plain loop to show what orchestration costs.
+
+Bad input costs only itself. A file larger than `max_file_bytes` is not read;
+a file whose cleaning runs longer than `max_file_seconds` is stopped and
+quarantined with reason `timeout`; a file whose cleaning raises is quarantined
+with the error; and when a whole batch raises anyway (a worker lost, a bug
+outside the per-file guard) `clean_with_fallback` cleans its files one by one
+so the neighbours of the file that caused it keep their documents. Line length
+is limited inside the recipe (`cleaners.limits`), configured through
+`CleanContext.options["max_line_chars"]`.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from cleaners.document import CleanContext
 from cleaners.pipeline import FileOutcome, clean_bytes, site_from_path
 
 RAW_SUFFIXES = {".txt", ".htm", ".html", ""}
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+# Far above what a real page needs (a 5 MB page of 100,000 lines cleans in about a minute on a busy
+# core, an ordinary page in milliseconds), low enough that one pathological file cannot hold a run.
+DEFAULT_MAX_FILE_SECONDS = 300.0
+
+Cleaner = Callable[[bytes, str, CleanContext], FileOutcome]
 
 
 @dataclass(frozen=True)
@@ -92,18 +111,114 @@ def _digest(path: str) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def clean_file(raw: RawFile, data: bytes, ctx: CleanContext) -> FileOutcome:
-    """Clean one file's bytes; any failure becomes a quarantine reason for this file alone."""
+class FileTimeout(BaseException):
+    """Raised inside a file's cleaning when its time budget runs out.
+
+    A BaseException so that a stage's own `except Exception` cannot swallow it.
+    """
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise `FileTimeout` in the calling thread if the block runs longer than `seconds`.
+
+    In the main thread (the CLI, and Prefect's default runner, which runs a
+    directly called task in the flow's thread) a SIGALRM interval timer does
+    it: the signal interrupts Python code and the regex engine alike, since
+    `re` checks for signals while it backtracks. Any other thread (a thread
+    pool task runner, a Dask worker) cannot receive signals, so a watchdog
+    timer raises the exception asynchronously in the cleaning thread; that
+    stops Python code at once but waits for a running C call (one regex
+    match, one lxml parse) to return first.
+    """
+    if not seconds or seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            yield
+    else:
+        with _watchdog(seconds):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    armed = True
+
+    def on_alarm(signum, frame):
+        if armed:
+            raise FileTimeout()
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return clean_bytes(data, raw.source_path, ctx)
+        yield
+    finally:
+        armed = False
+        remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:  # someone else's alarm (pytest-timeout, an outer budget): give it back
+            signal.setitimer(signal.ITIMER_REAL, max(previous_delay - (seconds - remaining), 1e-3),
+                             previous_interval)
+
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+@contextmanager
+def _watchdog(seconds: float) -> Iterator[None]:
+    thread_id = threading.get_ident()
+    lock = threading.Lock()
+    state = {"armed": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["armed"]:
+                state["fired"] = True
+                _set_async_exc(thread_id, FileTimeout)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["armed"] = False
+            if state["fired"]:  # fired but maybe not yet delivered: take it back
+                _set_async_exc(thread_id, ctypes.py_object())
+
+
+def _quarantined(raw: RawFile, reason: str) -> FileOutcome:
+    return FileOutcome(site=site_from_path(raw.source_path), quarantine_reason=reason[:500])
+
+
+def clean_file(raw: RawFile, data: bytes, ctx: CleanContext, max_seconds: float | None = DEFAULT_MAX_FILE_SECONDS,
+               cleaner: Cleaner = clean_bytes) -> FileOutcome:
+    """Clean one file's bytes within its time budget; any failure is a quarantine reason for this file alone."""
+    try:
+        with time_budget(max_seconds):
+            return cleaner(data, raw.source_path, ctx)
+    except FileTimeout:
+        return _quarantined(raw, f"timeout: cleaning took longer than {max_seconds:g} s")
     except Exception as exc:  # a bug on one page must not cost the batch its data
-        return FileOutcome(site=site_from_path(raw.source_path),
-                           quarantine_reason=f"error: {type(exc).__name__}: {exc}"[:500])
+        return _quarantined(raw, f"error: {type(exc).__name__}: {exc}")
 
 
-def clean_batch(files: list[RawFile], ctx: CleanContext, done: set[str] | frozenset[str] = frozenset(),
-                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> BatchResult:
-    """Clean every file of a batch whose content (raw_sha256) is not in `done`."""
+def clean_batch(files: list[RawFile], ctx: CleanContext,
+                done: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                max_file_seconds: float | None = None, cleaner: Cleaner = clean_bytes) -> BatchResult:
+    """Clean every file of a batch whose (source_path, raw_sha256) is not in `done`.
+
+    Each file's cleaning gets `max_file_seconds`, else the run's `ctx.options["max_file_seconds"]`,
+    else `DEFAULT_MAX_FILE_SECONDS` (0 switches the budget off).
+    """
+    if max_file_seconds is None:
+        max_file_seconds = ctx.options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
     result = BatchResult()
     for raw in files:
         site = site_from_path(raw.source_path)
@@ -118,12 +233,41 @@ def clean_batch(files: list[RawFile], ctx: CleanContext, done: set[str] | frozen
             result.records.append(FileRecord(raw, "", FileOutcome(site=site, quarantine_reason=reason)))
             continue
         result.bytes_read += raw.size
-        if digest in done:
+        if (raw.source_path, digest) in done:
             result.skipped += 1
             continue
         if raw.size > max_file_bytes:
             outcome = FileOutcome(site=site, quarantine_reason=f"oversize: {raw.size} bytes > {max_file_bytes}")
         else:
-            outcome = clean_file(raw, data, ctx)
+            outcome = clean_file(raw, data, ctx, max_file_seconds, cleaner)
         result.records.append(FileRecord(raw, digest, outcome))
+    return result
+
+
+def clean_with_fallback(files: list[RawFile], clean: Callable[[list[RawFile]], BatchResult]) -> BatchResult:
+    """`clean(files)`, or, if that raises, `clean([file])` for each file so one bad file costs only itself.
+
+    `clean` is the batch as the flow runs it (a task with its own retries), so
+    a batch is retried before it is split. A file whose own run still raises
+    is quarantined with the error and recorded as processed, so the next run
+    does not crash on it again; a new pipeline version retries it.
+    """
+    try:
+        return clean(files)
+    except Exception:
+        pass
+    result = BatchResult()
+    for raw in files:
+        try:
+            part = clean([raw])
+        except Exception as exc:
+            try:
+                digest = _digest(raw.path)
+            except OSError:
+                digest = ""
+            part = BatchResult([FileRecord(raw, digest, _quarantined(raw, f"error: batch failed on this file: "
+                                                                          f"{type(exc).__name__}: {exc}"))])
+        result.records.extend(part.records)
+        result.skipped += part.skipped
+        result.bytes_read += part.bytes_read
     return result

@@ -1,28 +1,43 @@
 """The `clean-corpus` Prefect flow: raw folder in, Parquet dataset out.
 
-The flow only orchestrates. It recovers what a killed run left, lists the raw
-files, cuts them into batches (thousands of documents per task, since a task
-run costs milliseconds and kilobytes of Prefect database), cleans batches in
-tasks, and commits each batch's output in order so that a re-run finds
-exactly what was finished. All cleaning is in `cleaners/`, all layout in
-`flows/storage.py`.
+The flow only orchestrates. It takes the output folder's lock, recovers what
+a killed run left, lists the raw files and keeps those not yet processed under
+this pipeline version (`plan_work`), cuts them into batches (thousands of
+documents per task, since a task run costs milliseconds and kilobytes of
+Prefect database), cleans batches on the chosen task runner
+(`flows.runners`), and commits each batch's output in order so that a re-run
+finds exactly what was finished. All cleaning is in `cleaners/`, all layout
+in `flows/storage.py`.
+
+`process_corpus` is the run itself; the `clean-corpus` flow (every new file)
+and the `backfill-corpus` flow (`flows.backfill`: a selection, optionally
+forced) are thin wrappers, so that per-run state (the duplicate index, site
+line evidence gathered over the files to clean) is built in one place.
 """
 from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from cleaners.dedup import DuplicateIndex
 from cleaners.document import CleanContext
+from cleaners.limits import DEFAULT_MAX_LINE_CHARS
 from cleaners.pipeline import PIPELINE_VERSION
-from flows.batch import DEFAULT_MAX_FILE_BYTES, BatchResult, RawFile, batches, clean_batch, discover
-from flows.storage import OutputStore, batch_output
+from flows.batch import (DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, BatchResult, RawFile, batches,
+                         clean_batch, clean_with_fallback, discover)
+from flows.dedup_state import load_duplicate_index, mark_duplicates
+from flows import progress
+from flows.runners import RunnerChoice, in_order, task_submitter
+from flows.storage import ManifestIndex, OutputStore, batch_output
 
 DEFAULT_BATCH_FILES = 2000
 DEFAULT_BATCH_BYTES = 64 * 1024 * 1024
@@ -40,7 +55,10 @@ class RunSummary:
     files_with_documents: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    duplicates: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    removed_by_rule: Counter = field(default_factory=Counter)  # lines and spans removed, per rule
+    repairs_by_pair: Counter = field(default_factory=Counter)  # "wrong→right" -> characters repaired
 
     @property
     def mb_per_s(self) -> float:
@@ -58,6 +76,10 @@ class RunSummary:
             else:
                 self.files_with_documents += 1
                 self.documents += len(record.outcome.docs)
+                for doc in record.outcome.docs:
+                    self.removed_by_rule.update(removal.rule for removal in doc.removed)
+                    for wrong, right, count in doc.repairs:
+                        self.repairs_by_pair[f"{wrong}→{right}"] += count
 
     def unaccounted(self) -> int:
         """Files that ended as neither a document, a quarantine row nor an earlier run's work."""
@@ -68,58 +90,140 @@ class RunSummary:
                 f"quarantined={self.quarantined} MB={self.bytes_read / 1e6:.2f} "
                 f"seconds={self.seconds:.2f} MB/s={self.mb_per_s:.2f}")
 
-    def markdown(self) -> str:
-        reasons = "".join(f"| quarantined: {k} | {v} |\n" for k, v in sorted(self.quarantine_reasons.items()))
-        return (f"# clean-corpus run `{self.run_id}`\n\n| measure | value |\n|---|---|\n"
-                f"| files seen | {self.files} |\n| already processed (skipped) | {self.skipped} |\n"
-                f"| documents written | {self.documents} |\n| files quarantined | {self.quarantined} |\n"
-                f"{reasons}| MB read | {self.bytes_read / 1e6:.2f} |\n| seconds | {self.seconds:.2f} |\n"
-                f"| MB/s | {self.mb_per_s:.2f} |\n")
+    def table(self, top: int = 20) -> list[dict[str, str | int | float]]:
+        """Rows (measure, value) for the run's table artifact; the `top` most frequent rules and repairs."""
+        rows: list[tuple[str, str | int | float]] = [
+            ("files seen", self.files), ("already processed (skipped)", self.skipped),
+            ("files with documents", self.files_with_documents), ("documents written", self.documents),
+            ("files quarantined", self.quarantined), ("duplicates marked", self.duplicates),
+            *((f"quarantined: {k}", v) for k, v in sorted(self.quarantine_reasons.items())),
+            ("lines removed", sum(self.removed_by_rule.values())),
+            *((f"removed by rule: {rule}", n) for rule, n in self.removed_by_rule.most_common(top)),
+            ("characters repaired", sum(self.repairs_by_pair.values())),
+            *((f"repaired: {pair}", n) for pair, n in self.repairs_by_pair.most_common(top)),
+            ("MB read", round(self.bytes_read / 1e6, 2)), ("seconds", round(self.seconds, 2)),
+            ("MB/s", round(self.mb_per_s, 2)),
+        ]
+        return [{"measure": measure, "value": value} for measure, value in rows]
+
+    def markdown(self, title: str = "clean-corpus") -> str:
+        """The table artifact's rows as a link-free markdown summary."""
+        rows = "".join(f"| {row['measure']} | {row['value']} |\n" for row in self.table())
+        return f"# {title} run `{self.run_id}`\n\n| measure | value |\n|---|---|\n{rows}"
+
+
+@dataclass
+class WorkPlan:
+    """The files a run will clean, and what it may skip without reading them."""
+
+    todo: list[RawFile]
+    unchanged: int  # same path, size and mtime as their processing under this pipeline version
+    done: set[tuple[str, str]]  # (source_path, raw_sha256) already processed: skipped after hashing
+
+    def done_in(self, batch: list[RawFile]) -> set[tuple[str, str]]:
+        """The part of `done` a batch's task needs (small to ship to a worker)."""
+        paths = {raw.source_path for raw in batch}
+        return {pair for pair in self.done if pair[0] in paths}
+
+
+def plan_work(files: list[RawFile], index: ManifestIndex, pipeline_version: str, *, force: bool = False,
+              rehash: bool = False) -> WorkPlan:
+    """Keep the files not processed under `pipeline_version`: by stat first, then by content in the task.
+
+    `force` re-processes every file; `rehash` skips the stat pre-check, so only content decides.
+    """
+    if force:
+        return WorkPlan(list(files), 0, set())
+    todo = [raw for raw in files
+            if rehash or not index.unchanged(raw.source_path, raw.size, raw.mtime, pipeline_version)]
+    paths = {raw.source_path for raw in todo}
+    done = {pair for pair in index.done(pipeline_version) if pair[0] in paths}
+    return WorkPlan(todo, len(files) - len(todo), done)
 
 
 @task(name="clean-batch", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def clean_batch_task(files: list[RawFile], ctx: CleanContext, done: set[str], max_file_bytes: int) -> BatchResult:
+def clean_batch_task(files: list[RawFile], ctx: CleanContext, done: set[tuple[str, str]],
+                     max_file_bytes: int) -> BatchResult:
     return clean_batch(files, ctx, done, max_file_bytes)
 
 
 @task(name="commit-batch", retries=3, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def commit_batch_task(store: OutputStore, result: BatchResult, batch_id: str, run_id: str) -> None:
+def commit_batch_task(store: OutputStore, result: BatchResult, batch_id: str, run_id: str,
+                      dedup: DuplicateIndex) -> int:
+    """Commit one batch; return how many of its documents were marked duplicates."""
+    duplicate_of, dedup_state = mark_duplicates(dedup, result.records)  # in commit order: earliest copy wins
     output = batch_output(result.records, batch_id=batch_id, run_id=run_id, pipeline_version=PIPELINE_VERSION,
-                          processed_at=datetime.now(timezone.utc))
+                          processed_at=datetime.now(timezone.utc), duplicate_of=duplicate_of)
+    output.state.update(dedup_state)
     store.commit_batch(output)
+    return len(duplicate_of)
 
 
 def _run_id() -> str:
     return str(flow_run.get_id() or uuid.uuid4())
 
 
-@flow(name="clean-corpus")
-def clean_corpus(raw: str = "raw", out: str = "parquet", batch_files: int = DEFAULT_BATCH_FILES,
-                 batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict:
-    """Clean every new file under `raw` into the Parquet dataset under `out`; return the run summary."""
+def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES,
+                   batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                   runner: RunnerChoice = RunnerChoice(), select: Callable[[RawFile], bool] | None = None,
+                   force: bool = False, rehash: bool = False, title: str = "clean-corpus",
+                   max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS,
+                   max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> dict:
+    """One run inside a flow: clean the selected files under `raw` that need it into `out`; return the summary."""
     logger = get_run_logger()
     started = time.perf_counter()
     run_id = _run_id()
     store = OutputStore(out)
-    recovered = store.recover()
-    if any(recovered.values()):
-        logger.info("recovered from an interrupted run: %s", recovered)
-    done = store.processed(PIPELINE_VERSION)
-    files = discover(raw)
-    summary = RunSummary(run_id=run_id, files=len(files))
-    ctx = CleanContext()
-    for index, batch in enumerate(batches(files, batch_files, batch_bytes)):
-        result = clean_batch_task(batch, ctx, done, max_file_bytes)
-        if result.records:
-            commit_batch_task(store, result, f"{run_id}-{index:05d}", run_id)
-        summary.add(result)
-        logger.info("batch %d: %d files, %d new, %d skipped", index, len(batch), len(result.records),
-                    result.skipped)
-    summary.seconds = time.perf_counter() - started
-    if summary.unaccounted():
-        raise RuntimeError(f"file accounting failed: {summary.unaccounted()} files unaccounted for ({summary.text()})")
-    create_markdown_artifact(key="clean-corpus-summary", markdown=summary.markdown(),
+    with store.lock(run_id) as lock:
+        recovered = store.recover()
+        if any(recovered.values()):
+            logger.info("recovered from an interrupted run: %s", recovered)
+        dedup = load_duplicate_index(store)
+        files = [raw_file for raw_file in discover(raw) if select is None or select(raw_file)]
+        plan = plan_work(files, store.index(), PIPELINE_VERSION, force=force, rehash=rehash)
+        progress.run_started(len(plan.todo), sum(raw_file.size for raw_file in plan.todo))
+        summary = RunSummary(run_id=run_id, files=len(files), skipped=plan.unchanged)
+        ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars})
+        with task_submitter(runner) as submit:
+            def clean(batch: list[RawFile]):
+                return submit(clean_batch_task, {"files": batch, "ctx": ctx, "done": plan.done_in(batch),
+                                                 "max_file_bytes": max_file_bytes})
+
+            cut = batches(plan.todo, batch_files, batch_bytes)
+            for index, (batch, future) in enumerate(in_order(cut, clean, runner.in_flight)):
+                # The whole batch's answer is the future already submitted; only a failed batch is
+                # cleaned again, file by file, so one bad file costs only itself.
+                result = clean_with_fallback(batch, lambda part: (future if part is batch else clean(part)).result())
+                if result.records:
+                    lock.check()
+                    summary.duplicates += commit_batch_task(store, result, f"{run_id}-{index:05d}", run_id, dedup)
+                summary.add(result)
+                logger.info("batch %d: %s", index, progress.batch_done(batch, result))
+        summary.seconds = time.perf_counter() - started
+        if summary.unaccounted():
+            raise RuntimeError(f"file accounting failed: {summary.unaccounted()} files unaccounted for "
+                               f"({summary.text()})")
+        progress.record_run(store, summary, PIPELINE_VERSION)
+    create_table_artifact(key=f"{title}-table", table=summary.table(),
+                          description="files, documents, quarantined, removals by rule, repairs, duplicates, MB/s")
+    create_markdown_artifact(key=f"{title}-summary", markdown=summary.markdown(title),
                              description="files, documents, quarantined and throughput of this run")
-    logger.info("clean-corpus: %s", summary.text())
-    return {"run_id": run_id, **{k: v for k, v in summary.__dict__.items() if k != "run_id"},
-            "mb_per_s": summary.mb_per_s}
+    logger.info("%s: %s", title, summary.text())
+    return {"run_id": run_id, **{k: (dict(v) if isinstance(v, dict) else v) for k, v in summary.__dict__.items()
+                                 if k != "run_id"}, "mb_per_s": summary.mb_per_s}
+
+
+@flow(name="clean-corpus")
+def clean_corpus(raw: str = "raw", out: str = "parquet", batch_files: int = DEFAULT_BATCH_FILES,
+                 batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 task_runner: str = "sequential", workers: int = 1, dask_address: str | None = None,
+                 rehash: bool = False, max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS,
+                 max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> dict:
+    """Clean every new file under `raw` into the Parquet dataset under `out`; return the run summary.
+
+    A file is new if its path and content (raw_sha256) were not processed under this pipeline
+    version; `rehash` checks content even for files whose size and mtime are unchanged.
+    """
+    return process_corpus(raw, out, batch_files=batch_files, batch_bytes=batch_bytes,
+                          max_file_bytes=max_file_bytes, runner=RunnerChoice(task_runner, workers, dask_address),
+                          rehash=rehash, max_file_seconds=max_file_seconds, max_line_chars=max_line_chars)

@@ -7,31 +7,52 @@ Layout (all under OUT, any pyarrow filesystem URI or local path):
     _state/manifest/<batch_id>.parquet             what each committed batch processed
     _state/<name>/<batch_id>.parquet               cross-run state a batch adds (dedup signatures,
                                                    site line evidence), committed with the batch
+    _state/lock/<token>.json                       the run that holds the folder (flows.locking)
 
-A batch is committed in three steps: its data files are written under hidden
-temporary names (`.<batch_id>.parquet.tmp`, which dataset readers skip), then
-its manifest is written (temp name, rename: the commit point), then the data
-files are renamed into place. `recover()` at the start of every run finishes
-committed batches whose renames did not happen and deletes the temporary
-files of batches that never committed. A run killed at any moment therefore
-leaves no half file visible and, after the next run, neither a duplicate
-row nor a lost file.
+The dataset holds, for every source file, the rows of its latest processing
+only. A batch that processes a file again (new content, a new pipeline
+version, a forced backfill) supersedes its old rows: the data file that holds
+them is rewritten without them and *with the new rows in their place*, and the
+rewrite replaces it by one rename. Because a file's old and new rows live in
+the same data file, a reader sees a file's old rows or its new rows, never
+both and never neither (per source file; a reader that lists the folder while
+a batch commits may see some files of that batch new and others still old).
+The `date=` folder is the day a data file was first written; `processed_at`
+says when each row was made.
+
+A batch is committed in three steps. (1) Every file it writes (new data
+files, rewrites of older ones, state tables) is written under a hidden
+temporary name `.<name>.<batch_id>.tmp` beside its final name; dataset readers
+(pyarrow, DuckDB `**/*.parquet`, Spark) skip them. (2) Its manifest, which
+lists those (temporary, final) pairs in its Parquet metadata, is written and
+renamed into place: the commit point. (3) The temporary files are renamed over
+their final names. `recover()` at the start of every run renames the
+temporaries of committed batches (their manifest exists and lists them) and
+deletes every other temporary (a batch that never committed, a failed attempt
+of a retried one). A run killed at any moment therefore leaves readers the
+old consistent state, and after the next run neither a duplicate row nor a
+lost file. Recovery and commits assume one writer at a time: `OutputStore.lock`.
 """
 from __future__ import annotations
 
-import uuid
+import json
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
+
+from flows.locking import OutputLock
 
 DOCUMENTS = "documents"
 QUARANTINE = "quarantine"
 STATE = "_state"
 MANIFEST = f"{STATE}/manifest"
 TMP_SUFFIX = ".tmp"
+# Parquet key-value metadata of a manifest file: JSON list of [temporary, final] paths relative to OUT.
+STAGED_KEY = b"corpus_clean.staged"
 
 REMOVED_TYPE = pa.list_(pa.struct([("text", pa.string()), ("rule", pa.string())]))
 REPAIRS_TYPE = pa.list_(pa.struct([("from", pa.string()), ("to", pa.string()), ("count", pa.int32())]))
@@ -65,27 +86,88 @@ QUARANTINE_SCHEMA = pa.schema([
     ("processed_at", pa.timestamp("us", tz="UTC")),
 ])
 
-MANIFEST_SCHEMA = pa.schema([
-    ("raw_sha256", pa.string()),
+# What a batch knows about each file it processed (`batch_output`) ...
+MANIFEST_RECORD_SCHEMA = pa.schema([
+    ("raw_sha256", pa.string()),  # "" when the file could not be read
     ("source_path", pa.string()),
     ("pipeline_version", pa.string()),
     ("n_docs", pa.int32()),
     ("quarantined", pa.bool_()),
     ("batch_id", pa.string()),
     ("run_id", pa.string()),
+    ("size", pa.int64()),
+    ("mtime", pa.float64()),  # st_mtime when read: with size, the cheap "unchanged since" check
+])
+# ... and what the commit adds: order, and where the file's rows now live (paths relative to OUT).
+MANIFEST_SCHEMA = pa.schema([
+    *MANIFEST_RECORD_SCHEMA,
+    ("commit_seq", pa.int64()),
+    ("documents_file", pa.string()),
+    ("quarantine_file", pa.string()),
     ("data_files", pa.list_(pa.string())),
 ])
+
+
+@dataclass(frozen=True)
+class Processed:
+    """The latest committed processing of one source file."""
+
+    raw_sha256: str
+    pipeline_version: str
+    size: int | None
+    mtime: float | None
+    documents_file: str | None
+    quarantine_file: str | None
+
+
+@dataclass
+class ManifestIndex:
+    """The latest processing of every source file, from the manifest: what is done and where it lives."""
+
+    latest: dict[str, Processed] = field(default_factory=dict)
+    next_seq: int = 0
+
+    def done(self, pipeline_version: str) -> set[tuple[str, str]]:
+        """(source_path, raw_sha256) of every file whose current rows come from `pipeline_version`."""
+        return {(source, p.raw_sha256) for source, p in self.latest.items()
+                if p.pipeline_version == pipeline_version and p.raw_sha256}
+
+    def unchanged(self, source_path: str, size: int, mtime: float, pipeline_version: str) -> bool:
+        """True if the file was processed under `pipeline_version` and its size and mtime are the same.
+
+        A cheap pre-check, so a scheduled run need not hash the whole raw folder; a file rewritten
+        in place with the same size and mtime escapes it (use a content check, `rehash`, for that).
+        """
+        p = self.latest.get(source_path)
+        return (p is not None and p.raw_sha256 != "" and p.pipeline_version == pipeline_version
+                and p.size == size and p.mtime == mtime)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with exactly `schema`'s columns: missing ones null (an older file), extra ones dropped."""
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
+               else pa.nulls(table.num_rows, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 class OutputStore:
     """Reads and writes the dataset under one output folder through pyarrow's filesystem layer."""
 
-    def __init__(self, out: str):
-        self.fs, root = pafs.FileSystem.from_uri(out) if "://" in out else (pafs.LocalFileSystem(), out)
+    def __init__(self, out: str, filesystem: pafs.FileSystem | None = None):
+        if filesystem is not None:
+            self.fs, root = filesystem, out
+        elif "://" in out:
+            self.fs, root = pafs.FileSystem.from_uri(out)
+        else:
+            self.fs, root = pafs.LocalFileSystem(), out
         self.root = root.rstrip("/")
+        self._index: ManifestIndex | None = None
 
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
+
+    def relative(self, path: str) -> str:
+        return path[len(self.root) + 1:]
 
     def exists(self, path: str) -> bool:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound
@@ -96,49 +178,140 @@ class OutputStore:
         selector = pafs.FileSelector(self.path(folder), recursive=True)
         return [i for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File]
 
-    def write_table_atomic(self, table: pa.Table, final_path: str) -> str:
-        """Write to a hidden temporary name beside `final_path`; return that name (not yet renamed)."""
+    def lock(self, run_id: str, **options) -> OutputLock:
+        """The lock a run holds while it recovers and commits (see `flows.locking`)."""
+        return OutputLock(self.fs, self.root, run_id, **options)
+
+    def write_table_atomic(self, table: pa.Table, final_path: str, tag: str | None = None) -> str:
+        """Write to a hidden temporary name beside `final_path`; return that name (not yet renamed).
+
+        `tag` (the committing batch's id) goes into the name so that `recover()` can find the
+        manifest that decides the temporary's fate; untagged temporaries are always dropped.
+        """
         folder, name = final_path.rsplit("/", 1)
         self.fs.create_dir(folder, recursive=True)
-        tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+        tmp = f"{folder}/.{name}.{tag or 'untagged'}{TMP_SUFFIX}"
         with self.fs.open_output_stream(tmp) as sink:
             pq.write_table(table, sink, compression="zstd")
         return tmp
 
+    def index(self) -> ManifestIndex:
+        """The manifest's latest processing per source file (read once, kept current by commits)."""
+        if self._index is None:
+            self._index = self._load_index()
+        return self._index
+
+    def _load_index(self) -> ManifestIndex:
+        table = self.read(MANIFEST, schema=MANIFEST_SCHEMA)
+        index = ManifestIndex()
+        if not table.num_rows:
+            return index
+        table = table.drop_columns(["data_files"])
+        table = table.set_column(table.schema.get_field_index("commit_seq"), "commit_seq",
+                                 pc.fill_null(table.column("commit_seq"), -1))
+        for row in table.sort_by([("commit_seq", "ascending")]).to_pylist():
+            index.latest[row["source_path"]] = Processed(
+                row["raw_sha256"], row["pipeline_version"], row["size"], row["mtime"],
+                row["documents_file"], row["quarantine_file"])
+            index.next_seq = max(index.next_seq, row["commit_seq"] + 1)
+        return index
+
+    def _rewrite(self, new_rows: pa.Table, homes: dict[str, str], own_file: str, schema: pa.Schema,
+                 sources: set[str]) -> tuple[dict[str, pa.Table], dict[str, str]]:
+        """Place a batch's rows of one table: ({final path: full new content}, {source: final path}).
+
+        A source whose old rows live in an existing data file gets its new rows in that file, which
+        is rewritten without the old rows of any source of this batch; other sources go to `own_file`.
+        """
+        targets = {source: home if self.exists(home) else own_file for source, home in homes.items()}
+        new_sources = new_rows.column("source_path").to_pylist()
+        placed: dict[str, list[int]] = {}
+        for row, source in enumerate(new_sources):
+            placed.setdefault(targets.get(source, own_file), []).append(row)
+        contents: dict[str, pa.Table] = {}
+        drop = pa.array(sorted(sources), pa.string())
+        for old in sorted({t for t in targets.values() if t != own_file}):
+            kept = pq.read_table(old, filesystem=self.fs)
+            kept = _conform(kept.filter(pc.invert(pc.is_in(kept.column("source_path"), value_set=drop))), schema)
+            contents[old] = pa.concat_tables([kept, new_rows.take(pa.array(placed.get(old, []), pa.int64()))])
+        if placed.get(own_file):
+            contents[own_file] = new_rows.take(pa.array(placed[own_file], pa.int64()))
+        return contents, {source: target for target, rows in placed.items()
+                          for source in (new_sources[r] for r in rows)}
+
     def commit_batch(self, batch: "BatchOutput") -> None:
-        """Write a batch's tables and manifest so that it is visible whole or not at all."""
-        staged: list[tuple[str, str]] = []
-        for table, folder in ((batch.documents, DOCUMENTS), (batch.quarantine, QUARANTINE)):
-            if table.num_rows:
-                final = self.path(folder, f"date={batch.date}", f"{batch.batch_id}.parquet")
-                staged.append((self.write_table_atomic(table, final), final))
+        """Write a batch's tables and manifest so that it is visible whole or not at all.
+
+        Files the batch processes again have their old rows replaced (see the module docstring).
+        Safe to repeat after a failure at any step: the same batch gives the same files.
+        """
+        index = self.index()
+        sources = set(batch.manifest.column("source_path").to_pylist())
+        previous = {s: index.latest[s] for s in sources if s in index.latest}
+        staged: dict[str, pa.Table] = {}  # final path -> content
+        placement: dict[str, dict[str, str]] = {}
+        for name, table, schema, home_of in (
+                (DOCUMENTS, batch.documents, DOCUMENT_SCHEMA, lambda p: p.documents_file),
+                (QUARANTINE, batch.quarantine, QUARANTINE_SCHEMA, lambda p: p.quarantine_file)):
+            homes = {s: self.path(home_of(p)) for s, p in previous.items() if home_of(p)}
+            own = self.path(name, f"date={batch.date}", f"{batch.batch_id}.parquet")
+            contents, placement[name] = self._rewrite(table, homes, own, schema, sources)
+            staged.update(contents)
         for name, table in batch.state.items():
-            final = self.path(STATE, name, f"{batch.batch_id}.parquet")
-            staged.append((self.write_table_atomic(table, final), final))
-        manifest = batch.manifest.append_column(
-            "data_files", pa.array([[f for _, f in staged]] * batch.manifest.num_rows, pa.list_(pa.string())))
+            staged[self.path(STATE, name, f"{batch.batch_id}.parquet")] = table
+        pairs = [(self.write_table_atomic(table, final, batch.batch_id), final) for final, table in staged.items()]
+
+        def located(name: str) -> pa.Array:
+            return pa.array([self.relative(placement[name][s]) if s in placement[name] else None
+                             for s in batch.manifest.column("source_path").to_pylist()], pa.string())
+
+        n = batch.manifest.num_rows
+        manifest = _conform(batch.manifest, MANIFEST_RECORD_SCHEMA)
+        for column, values in (("commit_seq", pa.array([index.next_seq] * n, pa.int64())),
+                               ("documents_file", located(DOCUMENTS)),
+                               ("quarantine_file", located(QUARANTINE)),
+                               ("data_files", pa.array([[self.relative(f) for _, f in pairs]] * n,
+                                                       pa.list_(pa.string())))):
+            manifest = manifest.append_column(column, values)
+        staged_json = json.dumps([[self.relative(t), self.relative(f)] for t, f in pairs]).encode()
+        manifest = manifest.replace_schema_metadata({STAGED_KEY: staged_json})
         final = self.path(MANIFEST, f"{batch.batch_id}.parquet")
-        self.fs.move(self.write_table_atomic(manifest, final), final)  # the commit point
-        for tmp, final_data in staged:
+        self.fs.move(self.write_table_atomic(manifest, final, batch.batch_id), final)  # the commit point
+        for tmp, final_data in pairs:
             self.fs.move(tmp, final_data)
+        for row in manifest.select(["source_path", "raw_sha256", "pipeline_version", "size", "mtime",
+                                    "documents_file", "quarantine_file"]).to_pylist():
+            source = row.pop("source_path")
+            index.latest[source] = Processed(**row)
+        index.next_seq += 1
+
+    def _staged_by(self, batch_id: str) -> dict[str, str] | None:
+        """{temporary: final} (absolute) that a committed batch's manifest lists; None if not committed."""
+        manifest = self.path(MANIFEST, f"{batch_id}.parquet")
+        if not self.exists(manifest):
+            return None
+        with self.fs.open_input_file(manifest) as source:
+            metadata = pq.read_schema(source).metadata or {}
+        return {self.path(t): self.path(f) for t, f in json.loads(metadata.get(STAGED_KEY, b"[]"))}
 
     def recover(self) -> dict[str, int]:
-        """Finish committed batches and drop uncommitted temporaries left by a killed run."""
-        committed: dict[str, str] = {}
-        for info in self._list(MANIFEST):
-            if info.base_name.endswith(".parquet") and not info.base_name.startswith("."):
-                table = pq.read_table(info.path, columns=["data_files"], filesystem=self.fs)
-                for files in table.column("data_files").to_pylist()[:1]:
-                    for final in files:
-                        committed[final] = info.path
+        """Finish committed batches and drop every other temporary left by a killed run.
+
+        Only for the holder of the lock: a temporary of a batch being committed by a live run
+        would look abandoned.
+        """
+        self._index = None
         finished = dropped = 0
+        committed: dict[str, dict[str, str] | None] = {}
         for folder in (DOCUMENTS, QUARANTINE, STATE):
             for info in self._list(folder):
-                if not info.base_name.endswith(TMP_SUFFIX):
+                if not (info.base_name.startswith(".") and info.base_name.endswith(TMP_SUFFIX)):
                     continue
-                name = info.base_name[1:].rsplit(".", 2)[0]  # ".<name>.<rand>.tmp" -> "<name>"
-                final = f"{info.path.rsplit('/', 1)[0]}/{name}"
-                if final in committed and not self.exists(final):
+                batch_id = info.base_name[:-len(TMP_SUFFIX)].rsplit(".", 1)[-1]
+                if batch_id not in committed:
+                    committed[batch_id] = self._staged_by(batch_id)
+                final = (committed[batch_id] or {}).get(info.path)
+                if final:
                     self.fs.move(info.path, final)
                     finished += 1
                 else:
@@ -146,27 +319,21 @@ class OutputStore:
                     dropped += 1
         return {"finished": finished, "dropped": dropped}
 
-    def read(self, folder: str, columns: list[str] | None = None) -> pa.Table:
-        """Every committed row of one table (documents, quarantine or a state table)."""
+    def read(self, folder: str, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
+        """Every committed row of one table (documents, quarantine or a state table).
+
+        With `schema`, files written before a column existed read that column as null.
+        """
         files = [i.path for i in self._list(folder)
                  if i.base_name.endswith(".parquet") and not i.base_name.startswith((".", "_"))]
         if not files:
-            return pa.table({})
-        dataset = ds.dataset(files, format="parquet", filesystem=self.fs)
+            return schema.empty_table() if schema is not None else pa.table({})
+        dataset = ds.dataset(files, format="parquet", filesystem=self.fs, schema=schema)
         return dataset.to_table(columns=columns)
 
     def read_state(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """The rows of one cross-run state table (`_state/<name>/`), committed batches only."""
         return self.read(f"{STATE}/{name}", columns)
-
-    def processed(self, pipeline_version: str) -> set[str]:
-        """raw_sha256 of every file a committed batch processed under `pipeline_version`."""
-        table = self.read(MANIFEST, ["raw_sha256", "pipeline_version"])
-        if not table.num_rows:
-            return set()
-        return {sha for sha, version in zip(table.column("raw_sha256").to_pylist(),
-                                            table.column("pipeline_version").to_pylist())
-                if version == pipeline_version}
 
 
 @dataclass
@@ -177,17 +344,21 @@ class BatchOutput:
     date: str
     documents: pa.Table
     quarantine: pa.Table
-    manifest: pa.Table  # MANIFEST_SCHEMA without data_files
+    manifest: pa.Table  # MANIFEST_RECORD_SCHEMA: one row per processed file
     state: dict[str, pa.Table] = field(default_factory=dict)  # name -> rows for _state/<name>/
 
 
 def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, processed_at,
                  duplicate_of: dict[str, str] | None = None) -> BatchOutput:
-    """Arrow tables for a batch of `flows.batch.FileRecord`s, one of which becomes its manifest."""
+    """Arrow tables for a batch of `flows.batch.FileRecord`s, one of which becomes its manifest.
+
+    Every record gets a manifest row, unreadable files too (raw_sha256 ""), so that their
+    quarantine row is replaced rather than repeated when a later run tries them again.
+    """
     duplicate_of = duplicate_of or {}
     docs: dict[str, list] = {name: [] for name in DOCUMENT_SCHEMA.names}
     quarantine: dict[str, list] = {name: [] for name in QUARANTINE_SCHEMA.names}
-    manifest: dict[str, list] = {name: [] for name in MANIFEST_SCHEMA.names if name != "data_files"}
+    manifest: dict[str, list] = {name: [] for name in MANIFEST_RECORD_SCHEMA.names}
     for record in records:
         outcome, source = record.outcome, record.file.source_path
         if outcome.quarantine_reason:
@@ -211,18 +382,16 @@ def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, 
                 }
                 for name in DOCUMENT_SCHEMA.names:
                     docs[name].append(row[name])
-        if record.raw_sha256:
-            for name, value in (("raw_sha256", record.raw_sha256), ("source_path", source),
-                                ("pipeline_version", pipeline_version), ("n_docs", len(outcome.docs)
-                                                                          if not outcome.quarantine_reason else 0),
-                                ("quarantined", bool(outcome.quarantine_reason)), ("batch_id", batch_id),
-                                ("run_id", run_id)):
-                manifest[name].append(value)
-    manifest_schema = pa.schema([f for f in MANIFEST_SCHEMA if f.name != "data_files"])
+        for name, value in (("raw_sha256", record.raw_sha256), ("source_path", source),
+                            ("pipeline_version", pipeline_version),
+                            ("n_docs", 0 if outcome.quarantine_reason else len(outcome.docs)),
+                            ("quarantined", bool(outcome.quarantine_reason)), ("batch_id", batch_id),
+                            ("run_id", run_id), ("size", record.file.size), ("mtime", record.file.mtime)):
+            manifest[name].append(value)
     return BatchOutput(
         batch_id=batch_id,
         date=processed_at.strftime("%Y-%m-%d"),
         documents=pa.table(docs, schema=DOCUMENT_SCHEMA),
         quarantine=pa.table(quarantine, schema=QUARANTINE_SCHEMA),
-        manifest=pa.table(manifest, schema=manifest_schema),
+        manifest=pa.table(manifest, schema=MANIFEST_RECORD_SCHEMA),
     )

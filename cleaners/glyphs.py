@@ -1,0 +1,418 @@
+"""Repair the characters a broken PDF font map put in place of the right ones.
+
+A PDF whose embedded font has a faulty ToUnicode map turns every affected
+glyph into a wrong but valid character, usually 1 to 40 code points below the
+right one (癿 for 的, 仸 for 任, 尿 for 局). The map belongs to the font, so
+no fixed table fits every document, and some wrong characters are ordinary
+ones (与 for 专, 规 for 视), so a table applied everywhere would corrupt clean
+text. The stage therefore works in three steps, each from evidence:
+
+1. Detect. An occurrence is *suspect* when its character is rare in modern
+   prose, a much more common character lies a few code points above it, and
+   that character reads clearly better in context (language model gain).
+   Lines with suspects are damaged; runs of damaged lines form blocks, so a
+   page can mix clean and damaged sections. Outside blocks nothing changes.
+2. Learn the block's own map from the rare characters: for each one, the
+   candidate its occurrences prefer in sum.
+3. Apply it, then follow it: a character that the map now produces (不, once
+   丌→不 is learned) is *displaced* (its code belongs to another glyph), so its
+   own occurrences are repaired to their best candidate unless context clearly
+   forbids it. Other common characters change only where the model strongly
+   prefers a neighbour (重规→重视 style words that no rare character signals).
+
+Every substitution goes into the draft's audit.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .charlm import CharLM, is_cjk, load_charlm
+from .document import Audit, CleanContext, Page
+from .glyph_pairs import KNOWN_PAIRS
+
+MAX_SHIFT = 40  # how far above the wrong character the right one may lie
+WINDOW = 4  # characters of context on each side when scoring a candidate
+MIN_CANDIDATE_FREQ = 300  # a repair target must be a character prose actually uses
+VERY_RARE_FREQ = 800  # lexicon frequency below which a character is almost never modern prose
+RARE_RATIO = 8  # a character is rare when a candidate is this many times more frequent
+DETECT_GAIN = 7.0  # gain that makes a very rare character's occurrence evidence of damage
+TRUSTED_GAIN = 2.0  # mean gain that settles a published pair in a block (prior included)
+CONTEXT_GAIN = 1.0  # mean context gain that settles a published pair whose wrong character is not very rare
+VERY_RARE_GAIN = 6.0  # mean gain that settles a very rare character no table lists
+SINGLE_SITE_GAIN = 10.0  # the same when it occurs only once in the block
+PLAIN_GAIN = 8.0  # mean gain needed to change any other character inside a block
+PLAIN_MIN_SITES = 2  # ... at this many sites at least: a font's swap repeats, a fluke does not
+COMMON_MIN_RATIO = 0.25  # a candidate must not be much rarer than the character it replaces
+TOLERANCE = 2.5  # a settled or displaced character is repaired unless context prefers it by this much
+TABLE_PRIOR = 2.0  # log-odds bonus for a published pair
+SHIFT_COST = 0.1  # per code point: in observed maps most shifts are under 8, a few over 20
+RARE_TABLE_PRIOR = 5.0  # the same when the wrong character is one prose hardly ever uses
+MIN_BLOCK_SUSPECTS = 3  # a damaged block needs this much evidence in total
+MAX_GAP_CJK = 300  # Chinese characters without a suspect that end a block
+EDGE_CJK = 100  # a block takes in neighbouring lines up to this many Chinese characters each side
+CORE_EDGE_CJK = 20  # ... and counts the nearest of them (a heading, a label) as damaged like itself
+MAX_ROUNDS = 5  # displacement chains (丌→不→与→专) are this deep at most
+
+TABLE: dict[str, tuple[str, ...]] = {}
+for _wrong, _right in KNOWN_PAIRS:
+    TABLE[_wrong] = TABLE.get(_wrong, ()) + (_right,)
+
+
+@lru_cache(maxsize=65536)
+def candidates(ch: str) -> tuple[str, ...]:
+    """Characters `ch` may stand for: published pairs, and characters just above it that prose uses."""
+    lm = load_charlm()
+    found = list(TABLE.get(ch, ()))
+    for shift in range(1, MAX_SHIFT + 1):
+        cand = chr(ord(ch) + shift)
+        if is_cjk(cand) and lm.char_count(cand) >= MIN_CANDIDATE_FREQ and cand not in found:
+            found.append(cand)
+    return tuple(found)
+
+
+@lru_cache(maxsize=65536)
+def plain_candidates(ch: str) -> tuple[str, ...]:
+    """Candidates for a character with no other evidence against it.
+
+    A candidate much rarer than `ch` is left out: that a common character
+    stands for a rarer one is only believed when the map says so (displacement).
+    """
+    lm = load_charlm()
+    floor = COMMON_MIN_RATIO * lm.char_count(ch)
+    return tuple(c for c in candidates(ch) if lm.char_count(c) >= floor)
+
+
+@lru_cache(maxsize=65536)
+def is_very_rare(ch: str) -> bool:
+    return is_cjk(ch) and load_charlm().char_count(ch) < VERY_RARE_FREQ and bool(candidates(ch))
+
+
+@lru_cache(maxsize=65536)
+def is_rare(ch: str) -> bool:
+    """A character modern prose hardly uses next to a far more common neighbour above it."""
+    if not is_cjk(ch):
+        return False
+    lm = load_charlm()
+    own = lm.char_count(ch)
+    return any(lm.char_count(c) > RARE_RATIO * max(own, 1) for c in candidates(ch))
+
+
+def gains(lm: CharLM, line: str, i: int, cands: tuple[str, ...]) -> dict[str, float]:
+    """Log-probability gain of putting each candidate at `line[i]`, in a small window."""
+    lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 1)
+    left, right = line[lo:i], line[i + 1:hi]
+    base = lm.score(left + line[i] + right)
+    out = {}
+    listed = TABLE.get(line[i], ())
+    for cand in cands:
+        prior = table_prior(line[i]) if cand in listed else -SHIFT_COST * abs(ord(cand) - ord(line[i]))
+        out[cand] = lm.score(left + cand + right) - base + prior
+    return out
+
+
+def context_gain(lm: CharLM, wrong: str, right: str, gain: float) -> float:
+    """The part of a gain that comes from context: without the prior and the two characters' own frequencies.
+
+    A mid-frequency character (劣, 尿) alone next to Latin text or punctuation
+    gains by the bare frequency of a commoner neighbour; that is no evidence
+    that it is wrong.
+    """
+    prior = table_prior(wrong) if right in TABLE.get(wrong, ()) else -SHIFT_COST * abs(ord(right) - ord(wrong))
+    own = lm.word_logp.get(right, lm.unknown_logp) - lm.word_logp.get(wrong, lm.unknown_logp)
+    return gain - prior - own
+
+
+def table_prior(wrong: str) -> float:
+    return RARE_TABLE_PRIOR if is_very_rare(wrong) else TABLE_PRIOR
+
+
+def suspect_offsets(lm: CharLM, line: str) -> list[int]:
+    """Offsets, counted in Chinese characters, of very rare characters a neighbour above clearly repairs."""
+    found = []
+    n_cjk = 0
+    for i, ch in enumerate(line):
+        if is_very_rare(ch) and max(gains(lm, line, i, candidates(ch)).values()) > DETECT_GAIN:
+            found.append(n_cjk)
+        n_cjk += is_cjk(ch)
+    return found
+
+
+def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
+    """Runs of lines holding damage: suspects no more than `MAX_GAP_CJK` Chinese characters apart.
+
+    Measuring the gap in characters rather than lines makes the rule the same
+    for hard-wrapped PDF text and for one long line per paragraph; a clean
+    section (no suspects over a long stretch) separates two blocks, and a
+    stray rare character in clean text never gathers enough company.
+    """
+    spans: list[range] = []
+    group: list[int] = []  # line index of each suspect in the current group
+    last_at = None
+    position = 0  # Chinese characters seen before the current line
+    for index, line in enumerate(lines):
+        for offset in suspect_offsets(lm, line):
+            at = position + offset
+            if last_at is not None and at - last_at > MAX_GAP_CJK:
+                if len(group) >= MIN_BLOCK_SUSPECTS:
+                    spans.append(range(group[0], group[-1] + 1))
+                group = []
+            group.append(index)
+            last_at = at
+        position += sum(1 for ch in line if is_cjk(ch))
+    if len(group) >= MIN_BLOCK_SUSPECTS:
+        spans.append(range(group[0], group[-1] + 1))
+    return spans
+
+
+def widen(span: range, lines: list[str], edge: int) -> range:
+    """Take in the short lines around a block: the damage rarely starts and ends on a suspect."""
+    def cjk(index: int) -> int:
+        return sum(1 for ch in lines[index] if is_cjk(ch))
+
+    start, stop, budget = span.start, span.stop, edge
+    while start > 0 and cjk(start - 1) <= budget:
+        start, budget = start - 1, budget - cjk(start - 1)
+    budget = edge
+    while stop < len(lines) and cjk(stop) <= budget:
+        stop, budget = stop + 1, budget - cjk(stop)
+    return range(start, stop)
+
+
+@dataclass
+class BlockRepair:
+    """One damaged block: its lines, the map learned from them, and the repairs made.
+
+    `core` holds the lines from the first to the last suspect and the short
+    lines right beside them; the lines further around (`widen`) only take
+    repairs the model is sure of on its own.
+    """
+
+    lines: list[str]
+    core: range
+    mapping: dict[str, str] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
+    origin: dict[tuple[int, int], str] = field(default_factory=dict)  # repaired position -> wrong char
+    revisable: set[tuple[int, int]] = field(default_factory=set)  # repairs made on weaker evidence
+
+    def occurrences(self, wanted, edges: bool) -> dict[str, list[tuple[int, int]]]:
+        """Unrepaired positions of the characters `wanted(ch)` accepts, by character."""
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for li, line in enumerate(self.lines):
+            if not edges and li not in self.core:
+                continue
+            for i, ch in enumerate(line):
+                if (li, i) not in self.origin and ch not in self.settled and wanted(ch):
+                    found[ch].append((li, i))
+        return found
+
+    def put(self, li: int, i: int, ch: str) -> None:
+        line = self.lines[li]
+        self.lines[li] = line[:i] + ch + line[i + 1:]
+
+    def replace(self, li: int, i: int, right: str, revisable: bool = False) -> None:
+        self.origin[(li, i)] = self.lines[li][i]
+        if revisable:
+            self.revisable.add((li, i))
+        self.put(li, i, right)
+
+    def restore(self, li: int, i: int) -> None:
+        self.put(li, i, self.origin.pop((li, i)))
+        self.revisable.discard((li, i))
+
+    def repairs(self) -> Counter:
+        """(wrong, right) -> count of the substitutions that stand."""
+        return Counter((wrong, self.lines[li][i]) for (li, i), wrong in self.origin.items()
+                       if self.lines[li][i] != wrong)
+
+
+def settle(lm: CharLM, block: BlockRepair, wanted, need, accept, options=candidates,
+           revisable: bool = False, edges: bool = False) -> None:
+    """Decide each wanted character's repair from all its occurrences, then apply it.
+
+    The character maps to the candidate with the highest summed gain when
+    `need(lm, ch, candidate, gains)` accepts the evidence of all sites; each occurrence is then changed
+    where `accept(lm, ch, right, gain)` agrees: unless context clearly objects
+    for characters that are wrong wherever they appear in a block, only where
+    context itself prefers the repair for ordinary ones.
+    """
+    for ch, sites in block.occurrences(wanted, edges).items():
+        cands = options(ch)
+        if not cands:
+            continue
+        scored = [gains(lm, block.lines[li], i, cands) for li, i in sites]
+        total: Counter = Counter()
+        for one in scored:
+            total.update(one)
+        right = max(total.items(), key=lambda kv: kv[1])[0]
+        if not need(lm, ch, right, [one[right] for one in scored]):
+            continue
+        block.mapping[ch] = right
+        block.settled.add(ch)
+        for (li, i), one in zip(sites, scored):
+            if accept(lm, ch, right, one[right]):
+                block.replace(li, i, right, revisable)
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def table_need(lm: CharLM, wrong: str, right: str, site_gains: list[float]) -> bool:
+    """A published pair: a very rare character needs little; another needs context on its side."""
+    if right not in TABLE.get(wrong, ()):
+        return False
+    if is_very_rare(wrong):
+        return mean(site_gains) > TRUSTED_GAIN
+    return mean([context_gain(lm, wrong, right, g) for g in site_gains]) > CONTEXT_GAIN
+
+
+def very_rare_need(lm: CharLM, wrong: str, right: str, site_gains: list[float]) -> bool:
+    """A very rare character no table lists: a single sighting must make a stronger case."""
+    need = VERY_RARE_GAIN if len(site_gains) > 1 else SINGLE_SITE_GAIN
+    return mean(site_gains) > need
+
+
+def plain_need(lm: CharLM, wrong: str, right: str, site_gains: list[float]) -> bool:
+    """An ordinary character changes only when the model rejects it strongly and more than once."""
+    return len(site_gains) >= PLAIN_MIN_SITES and mean(site_gains) > PLAIN_GAIN
+
+
+def displaced_need(lm: CharLM, wrong: str, right: str, site_gains: list[float]) -> bool:
+    return mean(site_gains) > -TOLERANCE
+
+
+def displaced_accept(lm: CharLM, wrong: str, right: str, gain: float) -> bool:
+    return gain > -TOLERANCE
+
+
+def rare_accept(lm: CharLM, wrong: str, right: str, gain: float) -> bool:
+    if is_very_rare(wrong):
+        return gain > -TOLERANCE
+    return context_gain(lm, wrong, right, gain) > -TOLERANCE
+
+
+def plain_accept(lm: CharLM, wrong: str, right: str, gain: float) -> bool:
+    return context_gain(lm, wrong, right, gain) > 0
+
+
+def repair_block(lm: CharLM, block: BlockRepair) -> None:
+    """Learn and apply the block's map, strongest evidence first.
+
+    Published pairs, then very rare characters no table lists (in context
+    already partly repaired), each choice then revised in the repaired
+    context; then what the map displaces, then ordinary characters; finally
+    repairs made on weaker evidence are checked again in the repaired context.
+    """
+    settle(lm, block, lambda ch: ch in TABLE, table_need, rare_accept)
+    settle(lm, block, is_very_rare, very_rare_need, rare_accept, revisable=True)
+    refine(lm, block)
+    refine_pairs(lm, block)
+    refine(lm, block)
+    follow_displacement(lm, block)
+    settle(lm, block, is_cjk, plain_need, plain_accept, plain_candidates, revisable=True, edges=True)
+    revert_worse(lm, block)
+
+
+def follow_displacement(lm: CharLM, block: BlockRepair) -> None:
+    """Characters the map produces (不 once 丌→不 is known) stand for something else."""
+    for _ in range(MAX_ROUNDS):
+        displaced = set(block.mapping.values()) - block.settled
+        if not displaced:
+            return
+        settle(lm, block, lambda ch: ch in displaced, displaced_need, displaced_accept)
+        block.settled |= displaced
+
+
+def refine(lm: CharLM, block: BlockRepair) -> None:
+    """Choose each learned character's repair again, now that its neighbours are repaired too.
+
+    When two neighbours are both damaged (叇屔 for 发展) the first one was
+    judged beside a still wrong character; with the rest of the map applied,
+    its true candidate can win.
+    """
+    sites: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for position, wrong in block.origin.items():
+        sites[wrong].append(position)
+    for wrong, positions in sites.items():
+        for li, i in positions:
+            block.put(li, i, wrong)
+        total: Counter = Counter()
+        for li, i in positions:
+            total.update(gains(lm, block.lines[li], i, candidates(wrong)))
+        right = max(total.items(), key=lambda kv: kv[1])[0] if total else block.mapping[wrong]
+        block.mapping[wrong] = right
+        for li, i in positions:
+            block.put(li, i, right)
+
+
+def refine_pairs(lm: CharLM, block: BlockRepair) -> None:
+    """Choose the repairs of two learned characters that keep standing side by side together.
+
+    Judged one at a time, 叇屔 (发展 in a font that damaged both) can settle
+    on 又属: each choice is best given the other. For adjacent pairs seen
+    more than once, the pairs of candidates that form a lexicon word compete
+    with the current choice, scored jointly over all sites.
+    """
+    pairs: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for (li, i), wrong in block.origin.items():
+        after = block.origin.get((li, i + 1))
+        if after is not None and after != wrong:
+            pairs[(wrong, after)].append((li, i))
+    for (first, second), sites in sorted(pairs.items(), key=lambda kv: -len(kv[1])):
+        if len(sites) < 2:
+            continue
+        options = {(a, b) for a in candidates(first) for b in candidates(second) if a + b in lm.word_logp}
+        options.add((block.mapping[first], block.mapping[second]))
+
+        def joint(option: tuple[str, str]) -> float:
+            total = 0.0
+            for li, i in sites:
+                line = block.lines[li]
+                lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 2)
+                total += lm.score(line[lo:i] + option[0] + option[1] + line[i + 2:hi])
+            return total
+
+        best = max(sorted(options), key=joint)
+        if best != (block.mapping[first], block.mapping[second]):
+            for wrong, right in zip((first, second), best):
+                block.mapping[wrong] = right
+                for (li, i), was in block.origin.items():
+                    if was == wrong:
+                        block.put(li, i, right)
+
+
+def revert_worse(lm: CharLM, block: BlockRepair) -> None:
+    """Undo a repair that reads worse than the original once its neighbours are repaired too.
+
+    A character is judged in a context that may itself be damaged (侥并 before
+    并→幸 is known); with the whole block repaired, the original can win.
+    """
+    for li, i in sorted(block.revisable):
+        wrong, right = block.origin[(li, i)], block.lines[li][i]
+        prior = table_prior(wrong) if right in TABLE.get(wrong, ()) else 0.0
+        if gains(lm, block.lines[li], i, (wrong,))[wrong] > prior:
+            block.restore(li, i)
+
+
+def repair_lines(lines: list[str], audit: Audit, lm: CharLM | None = None) -> list[str]:
+    """Repair broken-font glyphs in the damaged blocks of `lines`; record each substitution."""
+    lm = lm or load_charlm()
+    out = list(lines)
+    for span in damaged_blocks(lm, lines):
+        rows, core = widen(span, lines, EDGE_CJK), widen(span, lines, CORE_EDGE_CJK)
+        block = BlockRepair([out[r] for r in rows], range(core.start - rows.start, core.stop - rows.start))
+        repair_block(lm, block)
+        for r, line in zip(rows, block.lines):
+            out[r] = line
+        for (wrong, right), n in block.repairs().items():
+            audit.repair(wrong, right, n)
+    return out
+
+
+def glyphs_stage(page: Page, ctx: CleanContext) -> Page:
+    """Pipeline stage: repair broken-font glyphs in every draft, section by section."""
+    for draft in page.drafts:
+        draft.lines = repair_lines(draft.lines, draft.audit)
+    return page

@@ -1,0 +1,1 @@
+"""Rule packs: data that the cleaning stages apply (patterns with names, kinds and scopes)."""

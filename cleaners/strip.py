@@ -1,0 +1,531 @@
+"""Strip site chrome, ads and watermarks: what the site added goes, every sentence of the document stays.
+
+Three kinds of evidence decide, strongest first:
+
+1. Rules (`cleaners.rules.chrome.RULES`): named patterns of a KIND of furniture.
+   Strong rules apply everywhere; weak ones only outside the body.
+2. Position: chrome sits in a header before the body and a footer after it.
+   The body span runs from the first to the last line of prose that no rule
+   claims, widened over the unclaimed lines that touch it (a title, a
+   salutation, an outline). Outside it the stage is strict (weak rules, lists
+   of titles, short lines stranded between removed lines, lines repeated on the
+   page); inside it only strong rules act, so a body paragraph is never lost
+   on a weak signal.
+3. Recurrence: a line seen on many distinct pages of the same site
+   (`ctx.site_lines`, see `cleaners.site_evidence`) is the site's, not the
+   document's. Prose needs far more pages than a short line; the document's
+   own structure (title, salutations, headings) is never taken on frequency.
+
+Inline spans (watermarks injected mid-sentence, page markers glued to a line,
+a preview's trailing "...") are cut out and the sentence joined again. A
+domain that recurs inside running text with the same words before it is an
+injected watermark even when no rule knows its brand. Every removal is
+written to the draft's audit as "<kind>:<name>".
+"""
+from __future__ import annotations
+
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from .document import CleanContext, Draft, Page
+from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, MIN_WATERMARK_CONTEXT, RARE_CHAR_MIN, RARE_CHAR_SHARE,
+                           RULES, ChromeRule)
+from .site_evidence import TOTAL_KEY, line_key
+from .title import clean_title, hint_candidates, is_title_like
+
+LINE_SCOPES = ("line", "block", "run")
+CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+PROSE_PUNCT = re.compile(r"[，。；！？,;!?、：]")
+SENTENCE_END = re.compile(r"[。！？!?；;]")
+CLAUSE_END = re.compile(r"[，,。！？!?；;]")
+SITE_NAME_TRIM = re.compile(r"^[\s\-_—|｜:：]+|[\s\-_—|｜:：]+$|\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf)$")
+LABEL_LINE = re.compile(r"^[^：:]{1,8}[:：]|[:：]$")  # "来源：…", "记者：…", "提纲：": bylines and labels, not titles
+CONTEXT_BREAK = re.compile(r"[，。；！？,;!?：:、“”\"'()（）《》【】\[\]]")
+ONLY_PUNCT = re.compile(r"^[\s\W_]*$")
+SQUEEZE = re.compile(r"\s+")
+BODY_STRUCTURE_RE = re.compile(BODY_STRUCTURE)
+DOMAIN_RE = re.compile(INLINE_DOMAIN, re.IGNORECASE)
+
+PROSE_MIN_CJK = 20  # a line with this many CJK characters and punctuation reads as prose
+PROSE_LONG_CJK = 40  # ... and one with this many reads as prose whatever its punctuation
+PROSE_SAMPLE = 160  # characters looked at to decide (bounds the cost on long paragraphs)
+SHORT_LINE = 40  # lines up to this length may be taken on position or repetition
+CLAIM_SHARE = 1 / 3  # a clause this large a share of its line makes the line chrome, not body
+MAX_CLAUSE = 200  # a "sentence" longer than this is cut back to its comma-clause
+ISLAND_MAX = 24
+EDGE_ISLAND_MAX = 8  # at the page's edge only a line as short as a site's name counts as stranded
+MIN_EVIDENCE_CJK = 2  # position and repetition judge only lines with Chinese text
+MAX_TITLE_LINE = 120  # longer lines are never the page title
+END_WINDOW = 64  # end-anchored patterns are searched in this many last characters
+MAX_HITS_PER_RULE = 20
+RARE_CHECK_MAX = 200  # junk lines of rare characters are short; longer lines are not checked  # a line this short between two removed lines outside the body is chrome too
+# Site evidence: a line recurring on at least this many pages (and this share of the site's pages).
+SITE_MIN_PAGES_OUTSIDE, SITE_SHARE_OUTSIDE = 3, 0.2
+SITE_MIN_PAGES_INSIDE, SITE_SHARE_INSIDE = 5, 0.5
+SITE_MIN_PAGES_PROSE, SITE_SHARE_PROSE = 10, 0.5
+
+
+def _build_gb2312() -> frozenset[str]:
+    """The CJK characters of GB2312: the common ones; text made mostly of others is random junk."""
+    common = set()
+    for cp in range(0x4E00, 0xA000):
+        try:
+            chr(cp).encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common.add(chr(cp))
+    return frozenset(common)
+
+
+GB2312 = _build_gb2312()
+
+
+def _rare_class() -> re.Pattern:
+    """A character class of the CJK characters outside GB2312, as code-point ranges."""
+    ranges, start = [], None
+    for cp in range(0x4E00, 0xA001):
+        rare = cp < 0xA000 and chr(cp) not in GB2312
+        if rare and start is None:
+            start = cp
+        elif not rare and start is not None:
+            ranges.append(f"\\u{start:04x}-\\u{cp - 1:04x}" if cp - 1 > start else f"\\u{start:04x}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+RARE_CJK_RE = _rare_class()
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: ChromeRule
+    regex: re.Pattern
+    follow: re.Pattern | None
+    at_end: bool  # anchored at the end of the line only: search just the line's tail
+    needs: frozenset[str]  # the rule runs only on lines where one of these words was found
+
+
+def _anchored_at_end(pattern: str) -> bool:
+    """True when every match of `pattern` ends at the end of the line and none must start at its beginning.
+
+    A top-level alternation parses as a single BRANCH item, so a pattern of more
+    than one item ending in `$` cannot escape the anchor.
+    """
+    items = list(sre_parse.parse(pattern))
+    return (len(items) > 1 and items[-1] == (sre_constants.AT, sre_constants.AT_END)
+            and items[0] != (sre_constants.AT, sre_constants.AT_BEGINNING))
+
+
+def _compile(rules: tuple[ChromeRule, ...]) -> list[CompiledRule]:
+    return [CompiledRule(r, re.compile(r.pattern), re.compile(r.follow) if r.follow else None,
+                         _anchored_at_end(r.pattern), frozenset(r.needs)) for r in rules]
+
+
+# Block rules first: a block's opening line must start the block even if a line rule also knows it.
+LINE_RULES = _compile(tuple(sorted((r for r in RULES if r.scope in ("line", "block")), key=lambda r: r.scope != "block")))
+RUN_RULES = _compile(tuple(r for r in RULES if r.scope == "run"))
+# Spans and tails are cut first (a download banner glued to a body line must not take the line with it);
+# clauses, which depend on the body span, after the lines are classified.
+SPAN_RULES = _compile(tuple(r for r in RULES if r.scope in ("span", "tail")))
+CLAUSE_RULES = _compile(tuple(r for r in RULES if r.scope == "clause"))
+# One scan per line finds the words inline rules need; rules whose words are absent are not tried.
+NEEDED_WORDS = re.compile("|".join(re.escape(w) for w in sorted({w for r in RULES for w in r.needs}, key=len, reverse=True)))
+
+
+def words_present(line: str) -> frozenset[str]:
+    return frozenset(NEEDED_WORDS.findall(line))
+
+
+def _candidates(rules: list[CompiledRule], line: str) -> list[CompiledRule]:
+    """The rules worth trying on `line`: those without needed words, and those whose words it holds."""
+    present = words_present(line)
+    if not present:
+        without_needs, tails_only, any_tail = RULES_WITHOUT_NEEDS[id(rules)]
+        if tails_only and not any_tail.search(line, max(0, len(line) - END_WINDOW)):
+            return []
+        return without_needs
+    return [c for c in rules if not c.needs or not c.needs.isdisjoint(present)]
+
+
+def _without_needs(rules: list[CompiledRule]) -> tuple[list[CompiledRule], bool, re.Pattern]:
+    """Rules tried on every line, whether all of them only look at the line's end, and their combined pre-check."""
+    plain = [c for c in rules if not c.needs]
+    return plain, all(c.at_end for c in plain), re.compile("|".join(f"(?:{c.rule.pattern})" for c in plain) or "(?!)")
+
+
+RULES_WITHOUT_NEEDS = {id(rules): _without_needs(rules) for rules in (SPAN_RULES, CLAUSE_RULES)}
+
+
+def squeeze(text: str) -> str:
+    return SQUEEZE.sub("", text)
+
+
+def is_prose(line: str) -> bool:
+    """Reads like running text: enough CJK characters with punctuation, or very many of them."""
+    if len(line) < PROSE_MIN_CJK:
+        return False
+    cjk = len(CJK_RE.findall(line, 0, PROSE_SAMPLE))
+    return cjk >= PROSE_LONG_CJK or cjk >= PROSE_MIN_CJK and bool(PROSE_PUNCT.search(line))
+
+
+def is_rare_junk(line: str) -> bool:
+    """A line made mostly of CJK characters outside GB2312: anti-scraping noise, not text."""
+    if len(line) > RARE_CHECK_MAX or not RARE_CJK_RE.search(line):
+        return False
+    cjk = len(CJK_RE.findall(line))
+    return cjk >= RARE_CHAR_MIN and len(RARE_CJK_RE.findall(line)) >= RARE_CHAR_SHARE * cjk
+
+
+def _applies(rule: ChromeRule, index: int, span: tuple[int, int]) -> bool:
+    start, end = span
+    if rule.where == "anywhere":
+        return True
+    if rule.where == "after":
+        return index > end
+    return index < start or index > end
+
+
+# --- inline watermarks that repeat on the page ---------------------------------------------------
+
+def _common_suffix(texts: list[str]) -> str:
+    first = texts[0]
+    size = 0
+    while size < len(first) and all(len(t) > size and t[-1 - size] == first[-1 - size] for t in texts):
+        size += 1
+    return first[len(first) - size:] if size else ""
+
+
+def repeated_watermarks(lines: list[str]) -> list[str]:
+    """Spans "<brand><slogan> <domain>" that recur inside running text with the same words before the domain."""
+    contexts: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        if len(line) < 20:
+            continue
+        for match in DOMAIN_RE.finditer(line):
+            left = CONTEXT_BREAK.split(line[max(0, match.start() - 30):match.start()])[-1]
+            contexts[match.group()].append(left)
+    spans = []
+    for domain, lefts in contexts.items():
+        if len(lefts) < 2:
+            continue
+        brand = _common_suffix(lefts).lstrip()
+        if len(CJK_RE.findall(brand)) >= MIN_WATERMARK_CONTEXT:
+            spans.append(brand + domain)
+    return sorted(spans, key=len, reverse=True)
+
+
+# --- the stage ------------------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    """Why a line goes; None while it stays."""
+
+    rule: str | None = None
+
+
+def _decoration(raw: str) -> str:
+    """What `clean_title` strips from a title line, without separators: the site's name ("百度文库")."""
+    clean = clean_title(raw)
+    if raw.startswith(clean):
+        rest = raw[len(clean):]
+    elif raw.endswith(clean):
+        rest = raw[:-len(clean)]
+    else:
+        return ""
+    return squeeze(SITE_NAME_TRIM.sub("", rest))
+
+
+def page_title_keys(page: Page, lines: list[str], claimed: list[bool]) -> tuple[set[str], set[str]]:
+    """Squeezed forms of the page's title: the HTML title (and its segments), and the title line of the text.
+
+    The title line is a title-like line before the first prose that no rule
+    claims and that is not a salutation: the one the page repeats if any (a
+    title shown twice), else one the site decorated ("….docx", "…_百度文库"),
+    else the one nearest the prose (a site's name sits above it).
+    """
+    keys = {squeeze(c) for c in hint_candidates(page.title_hint)} if page.title_hint else set()
+    site_names = {_decoration(page.title_hint)} if page.title_hint else set()
+    first_prose = next((i for i, line in enumerate(lines) if not claimed[i] and is_prose(line)), len(lines))
+    candidates = [(squeeze(clean_title(line)), squeeze(line)) for i, line in enumerate(lines[:first_prose])
+                  if not claimed[i] and len(line) <= MAX_TITLE_LINE and is_title_like(line)
+                  and not BODY_STRUCTURE_RE.search(line) and not LABEL_LINE.search(line)]
+    if candidates:
+        seen = Counter(squeeze(clean_title(line)) for line in lines if len(line) <= MAX_TITLE_LINE)
+        repeated = [key for key, _ in candidates if seen[key] >= 2]
+        decorated = [key for key, raw in candidates if key != raw]
+        keys.add((repeated or decorated or [candidates[-1][0]])[0])
+        site_names.update(_decoration(line) for line in lines[:first_prose]
+                          if len(line) <= MAX_TITLE_LINE and is_title_like(line))
+    keys.discard("")
+    return keys, {name for name in site_names if len(name) >= 2 and name not in keys}
+
+
+def _line_buckets() -> list[tuple[int, re.Pattern, list[CompiledRule]]]:
+    """For each distinct max_len, the line rules that may take a line that long, and one combined pre-check."""
+    buckets = []
+    for limit in sorted({c.rule.max_len for c in LINE_RULES}):
+        rules = [c for c in LINE_RULES if c.rule.max_len >= limit]
+        buckets.append((limit, re.compile("|".join(f"(?:{c.rule.pattern})" for c in rules)), rules))
+    return buckets
+
+
+LINE_BUCKETS = _line_buckets()
+
+
+def _line_hit(line: str, index: int) -> CompiledRule | None:
+    """The first line/block rule that matches (where-conditions are checked later)."""
+    for limit, any_rule, rules in LINE_BUCKETS:
+        if len(line) <= limit:
+            if not any_rule.search(line):
+                return None
+            return next((c for c in rules if c.regex.search(line)), None)
+    return None
+
+
+def _run_hits(lines: list[str]) -> list[CompiledRule | None]:
+    """Lines that belong to a run of list items (related-article lists)."""
+    found: list[CompiledRule | None] = [None] * len(lines)
+    for compiled in RUN_RULES:
+        limit, search = compiled.rule.max_len, compiled.regex.search
+        matches = [len(line) <= limit and search(line) is not None for line in lines]
+        start = 0
+        while start < len(lines):
+            if not matches[start]:
+                start += 1
+                continue
+            end = start
+            while end < len(lines) and matches[end]:
+                end += 1
+            if end - start >= compiled.rule.min_run:
+                for i in range(start, end):
+                    found[i] = found[i] or compiled
+            start = end
+    return found
+
+
+def body_span(lines: list[str], claimed: list[bool], protected: list[bool]) -> tuple[int, int]:
+    """First and last line of the body: prose no rule claims, widened over unclaimed neighbours."""
+    anchors = [i for i, line in enumerate(lines) if not claimed[i] and is_prose(line)]
+    if not anchors:
+        return 0, len(lines) - 1
+    start, end = anchors[0], anchors[-1]
+    while start > 0 and (not claimed[start - 1] or protected[start - 1]):
+        start -= 1
+    while end < len(lines) - 1 and not claimed[end + 1]:
+        end += 1
+    return start, end
+
+
+def _clause_claims(line: str) -> bool:
+    """A line that is mostly what a strong clause rule takes (a disclaimer paragraph, an ad line):
+    it marks the edge of the body. A body paragraph with one ad sentence in it does not."""
+    for compiled in _candidates(CLAUSE_RULES, line):
+        rule = compiled.rule
+        if rule.where != "anywhere" or len(line) > rule.max_len:
+            continue
+        match = compiled.regex.search(line)
+        if match:
+            left, right = _clause_bounds(line, match.start(), match.end())
+            if right - left >= CLAIM_SHARE * len(line):
+                return True
+    return False
+
+
+def _site_says_chrome(line: str, inside: bool, site_counts, total: int) -> bool:
+    if not site_counts or total < SITE_MIN_PAGES_OUTSIDE:
+        return False
+    pages = site_counts.get(line_key(line), 0)
+    if is_prose(line):  # prose inside the body is never taken on frequency: templates share sentences
+        return not inside and pages >= SITE_MIN_PAGES_PROSE and pages >= SITE_SHARE_PROSE * total
+    if inside:
+        return pages >= SITE_MIN_PAGES_INSIDE and pages >= SITE_SHARE_INSIDE * total
+    return pages >= SITE_MIN_PAGES_OUTSIDE and pages >= SITE_SHARE_OUTSIDE * total
+
+
+def _remove_span(line: str, start: int, end: int) -> str:
+    left, right = line[:start], line[end:]
+    if left.endswith(" ") and right.startswith(" "):
+        right = right.lstrip()
+    return (left + right).strip()
+
+
+def _bounds(line: str, start: int, end: int, stops: re.Pattern) -> tuple[int, int]:
+    left = 0
+    for match in stops.finditer(line, 0, start):
+        left = match.end()
+    match = stops.search(line, end)
+    return left, match.end() if match else len(line)
+
+
+def _clause_bounds(line: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence of `line` that holds [start, end); only its comma-clause when the sentence is long."""
+    left, right = _bounds(line, start, end, SENTENCE_END)
+    if right - left > MAX_CLAUSE:
+        left, right = _bounds(line, start, end, CLAUSE_END)
+    return left, right
+
+
+def _search(compiled: CompiledRule, line: str) -> re.Match | None:
+    """Search a line; patterns anchored at the line's end look only at its last characters (speed)."""
+    if compiled.at_end and len(line) > END_WINDOW:
+        offset = len(line) - END_WINDOW
+        match = compiled.regex.search(line, offset)
+        return match
+    return compiled.regex.search(line)
+
+
+def strip_inline(line: str, inside: bool, index: int, span: tuple[int, int], draft: Draft,
+                 rules: list[CompiledRule]) -> str:
+    """Apply inline rules (span, tail, clause scopes) to one line; '' when nothing of it is left."""
+    for compiled in _candidates(rules, line):
+        rule = compiled.rule
+        if not _applies(rule, index, span):
+            continue
+        for _ in range(MAX_HITS_PER_RULE):
+            if len(line) < rule.min_len:
+                break
+            match = _search(compiled, line)
+            if not match or match.end() == match.start():
+                break
+            if rule.scope == "span":
+                start, end = match.start(), match.end()
+            elif rule.scope == "tail":
+                start, end = match.start(), len(line)
+            elif len(line) <= (SHORT_LINE if inside else rule.max_len):
+                start, end = 0, len(line)
+            else:
+                start, end = _clause_bounds(line, match.start(), match.end())
+            draft.audit.remove(line[start:end].strip(), rule.label)
+            line = _remove_span(line, start, end)
+            if not line:
+                return ""
+    return line
+
+
+def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
+    """Remove chrome lines and spans from one draft, recording each removal in its audit."""
+    lines = list(draft.lines)
+    if not lines:
+        return
+    for watermark in repeated_watermarks(lines):
+        for i, line in enumerate(lines):
+            count = line.count(watermark)
+            if count:
+                for _ in range(count):
+                    draft.audit.remove(watermark, "watermark_inline:repeated_domain")
+                lines[i] = line.replace(watermark, "").strip()
+    everywhere = (0, -1)  # no body span yet: only rules trusted anywhere apply
+    cut = [strip_inline(line, True, 0, everywhere, draft, SPAN_RULES) for line in lines]
+    for before, after in zip(lines, cut):
+        if after != before and after and ONLY_PUNCT.match(after):
+            draft.audit.remove(after, "junk:leftover")
+    lines = [after for before, after in zip(lines, cut) if after and (after == before or not ONLY_PUNCT.match(after))]
+    n = len(lines)
+    if not n:
+        draft.lines = []
+        return
+    line_hits = [_line_hit(line, i) for i, line in enumerate(lines)]
+    run_hits = _run_hits(lines)
+    claimed = [bool(line_hits[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
+                    or _clause_claims(lines[i])) for i in range(n)]
+    # Lists trusted only after the body are judged against the last prose no other rule claims.
+    last_prose = max((i for i in range(n) if not claimed[i] and is_prose(lines[i])), default=n)
+    run_hits = [hit if hit is None or hit.rule.where != "after" or i > last_prose else None
+                for i, hit in enumerate(run_hits)]
+    claimed = [claimed[i] or run_hits[i] is not None for i in range(n)]
+    title_keys, site_names = page_title_keys(page, lines, claimed)
+    is_title = [bool(title_keys) and len(line) <= MAX_TITLE_LINE and is_title_like(line)
+                and squeeze(clean_title(line)) in title_keys for line in lines]
+    claimed = [claimed[i] and not is_title[i] for i in range(n)]
+    structural = [is_title[i] or bool(BODY_STRUCTURE_RE.search(line)) for i, line in enumerate(lines)]
+    span = body_span(lines, claimed, is_title)
+    start, end = span
+
+    removed: list[str | None] = [None] * n
+    block: CompiledRule | None = None
+    for i, line in enumerate(lines):
+        inside = start <= i <= end
+        protected = is_title[i] and i <= end
+        if block is not None:
+            rule = block.rule
+            if (not protected and len(line) <= rule.max_len and block.follow.search(line)
+                    and (not inside or rule.follow_inside)):
+                own = line_hits[i]
+                removed[i] = own.rule.label if own else rule.label
+                continue
+            block = None
+        hit = line_hits[i]
+        if hit is not None and not protected and _applies(hit.rule, i, span):
+            removed[i] = hit.rule.label
+            if hit.rule.scope == "block" and hit.follow is not None:
+                block = hit
+            continue
+        run = run_hits[i]
+        if run is not None and not protected and _applies(run.rule, i, span):
+            removed[i] = run.rule.label
+            continue
+        if not protected and is_rare_junk(line):
+            removed[i] = "junk:rare_chars"
+
+    # Inline spans of the lines kept so far; a line they consume entirely counts as removed.
+    texts: list[str] = list(lines)
+    for i, line in enumerate(lines):
+        if removed[i]:
+            continue
+        stripped = strip_inline(line, start <= i <= end, i, span, draft, CLAUSE_RULES)
+        if stripped != line and ONLY_PUNCT.match(stripped) and not SENTENCE_END.search(stripped):
+            draft.audit.remove(stripped, "junk:leftover")
+            stripped = ""
+        texts[i] = stripped
+        if not stripped:
+            removed[i] = "inline"
+
+    # Evidence beyond rules: recurrence across the site's pages and within this page, position.
+    site_counts = ctx.site_lines.get(page.site) if page.site and ctx.site_lines else None
+    total = site_counts.get(TOTAL_KEY, 0) if site_counts else 0
+    in_page = Counter(squeeze(line) for line in lines if len(line) <= SHORT_LINE)
+    for i, line in enumerate(texts):
+        if removed[i] or structural[i]:
+            continue
+        inside = start <= i <= end
+        if not inside and squeeze(line) in site_names:
+            removed[i] = "nav:site_name"
+        elif _site_says_chrome(line, inside, site_counts, total):
+            removed[i] = "evidence:site_recurring"
+        elif (not inside and len(line) <= SHORT_LINE and not is_prose(line) and in_page[squeeze(line)] >= 2
+              and len(CJK_RE.findall(line)) >= MIN_EVIDENCE_CJK):
+            removed[i] = "evidence:page_repeat"
+    for _ in range(2):
+        for i, line in enumerate(texts):
+            if removed[i] or start <= i <= end or len(line) > ISLAND_MAX or is_prose(line):
+                continue
+            if is_title[i] and i < start or structural[i] and not is_title[i]:
+                continue
+            if len(CJK_RE.findall(line)) < MIN_EVIDENCE_CJK:  # code, numbers: not the site's furniture
+                continue
+            # The page's edge counts as removed: a site name above the header, a stray line below the footer.
+            at_edge = i == 0 or i == n - 1
+            if at_edge and len(line) > EDGE_ISLAND_MAX:
+                continue
+            if (i == 0 or removed[i - 1]) and (i == n - 1 or removed[i + 1]):
+                removed[i] = "position:island"
+
+    kept = []
+    for i, line in enumerate(texts):
+        if removed[i] == "inline":
+            continue
+        if removed[i]:
+            draft.audit.remove(line, removed[i])
+            continue
+        kept.append(line)
+    draft.lines = kept
+
+
+def strip_stage(page: Page, ctx: CleanContext) -> Page:
+    """Pipeline stage: strip chrome from every draft of the page."""
+    for draft in page.drafts:
+        strip_draft(draft, page, ctx)
+    return page

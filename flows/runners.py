@@ -1,0 +1,98 @@
+"""Where the flow's batches are cleaned: its own thread, a thread or process pool, or a Dask cluster.
+
+The choice is a flow parameter (not the `@flow` decorator's `task_runner`) so
+that a deployment run, a backfill from the UI and the CLI can all pick it.
+Whatever the runner, the flow commits batches one at a time in the order they
+were cut (duplicate assignment and the manifest's commit order depend on it),
+so only cleaning is spread out; at most `in_flight` batches are submitted
+ahead of the next commit, which bounds memory by the batch size.
+
+- `sequential` (default): each batch is cleaned in the flow's thread, where a
+  file's time budget can interrupt even a runaway regular expression.
+- `thread`: a thread pool; overlaps reading with cleaning, little more (GIL).
+- `process`: a process pool on this machine; real use of several cores.
+- `dask`: prefect-dask; an existing cluster (`dask_address`,
+  `tcp://HOST:PORT`) or, without one, a local cluster of `workers` processes.
+  Workers must be able to import this package and read the raw folder at the
+  same path.
+"""
+from __future__ import annotations
+
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+
+if TYPE_CHECKING:  # the CLI reads RUNNER_KINDS before Prefect's settings are in place
+    from prefect import Task
+
+RUNNER_KINDS = ("sequential", "thread", "process", "dask")
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class RunnerChoice:
+    """Which task runner cleans the batches, and how wide."""
+
+    kind: str = "sequential"
+    workers: int = 1
+    dask_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUNNER_KINDS:
+            raise ValueError(f"unknown task runner {self.kind!r}; choose one of {', '.join(RUNNER_KINDS)}")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.dask_address and self.kind != "dask":
+            raise ValueError("a Dask address needs the dask task runner")
+
+    @property
+    def in_flight(self) -> int:
+        """Batches submitted ahead: enough to keep every worker busy while the flow commits."""
+        return 1 if self.kind == "sequential" else 2 * self.workers
+
+
+class _Deferred:
+    """A 'future' for the sequential runner: the task runs in the caller's thread when asked."""
+
+    def __init__(self, task: Task, parameters: dict[str, Any]):
+        self.task, self.parameters = task, parameters
+
+    def result(self) -> Any:
+        return self.task(**self.parameters)
+
+
+def _prefect_runner(choice: RunnerChoice):
+    if choice.kind == "thread":
+        from prefect.task_runners import ThreadPoolTaskRunner
+        return ThreadPoolTaskRunner(max_workers=choice.workers)
+    if choice.kind == "process":
+        from prefect.task_runners import ProcessPoolTaskRunner
+        return ProcessPoolTaskRunner(max_workers=choice.workers)
+    from prefect_dask import DaskTaskRunner
+    if choice.dask_address:
+        return DaskTaskRunner(address=choice.dask_address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": choice.workers, "threads_per_worker": 1,
+                                          "processes": True, "dashboard_address": None})
+
+
+@contextmanager
+def task_submitter(choice: RunnerChoice) -> Iterator[Callable[[Task, dict[str, Any]], Any]]:
+    """`submit(task, parameters) -> future` on the chosen runner, open for the block."""
+    if choice.kind == "sequential":
+        yield _Deferred
+        return
+    with _prefect_runner(choice) as runner:
+        yield runner.submit
+
+
+def in_order(items: Iterable[Item], submit: Callable[[Item], Any], limit: int) -> Iterator[tuple[Item, Any]]:
+    """Submit items up to `limit` ahead and yield (item, future) in submission order."""
+    pending: deque[tuple[Item, Any]] = deque()
+    for item in items:
+        pending.append((item, submit(item)))
+        if len(pending) >= limit:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()

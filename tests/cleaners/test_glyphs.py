@@ -1,0 +1,169 @@
+"""Broken-font glyph repair: damaged spans repaired by context, clean text never touched."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from cleaners.charlm import is_cjk, load_charlm
+from cleaners.document import Audit, CleanContext, Page
+from cleaners.glyphs import TABLE, glyphs_stage, repair_lines
+from cleaners.normalize import normalize_lines
+from tests.conftest import FIXTURES
+
+CLEAN = sorted((FIXTURES / "clean").glob("*.txt"))
+WEB = FIXTURES / "web"
+# Characters the corpus README lists as broken-font output in web files 25–29.
+BROKEN = set("迚癿劢仸丌刡幵亍戒刜収诠丼屁讵弻弼扂讣吨丏叏挃")
+# The evaluation's list of glyphs that never belong in modern prose.
+SCORED_BROKEN = set("癿仸収丌迚绊亍挃夗觃幵挄丼叏挅卲隑枃枂乊戙叐斱殑")
+
+
+def lines_of(path) -> list[str]:
+    return normalize_lines(path.read_text(encoding="utf-8").split("\n"))
+
+
+def repaired(lines: list[str]) -> tuple[list[str], Audit]:
+    audit = Audit()
+    return repair_lines(lines, audit), audit
+
+
+def test_clean_fixtures_are_present():
+    assert len(CLEAN) == 10
+
+
+@pytest.mark.parametrize("path", CLEAN, ids=lambda p: p.name[:2])
+def test_clean_reports_get_no_repair(path):
+    lines = lines_of(path)
+    out, audit = repaired(lines)
+    assert out == lines
+    assert not audit.repairs
+
+
+NORMAL_SENSE = [
+    "农业部门要保障尿素等化肥供应，严肃查处违反规定、徇私舞弊的行为。",
+    "他曾经叱咤风云，如今大家对此深感诧异。",
+    "要打开工作新局面，推动经济持续健康发展，不断增强人民群众获得感。",
+    "严禁徇私枉法，对违反纪律的行为绝不姑息，坚决扭转被动局面。",
+]
+
+
+def test_words_in_their_normal_sense_stay():
+    out, audit = repaired(NORMAL_SENSE)
+    assert out == NORMAL_SENSE
+    assert not audit.repairs
+
+
+def shift_damage(text: str, n_pairs: int, skip: int) -> dict[str, str]:
+    """A font map no table holds: frequent characters of `text` → a character k below that prose never uses."""
+    lm = load_charlm()
+    present = set(text)
+    damage: dict[str, str] = {}
+    frequent = [ch for ch, _ in Counter(c for c in text if is_cjk(c)).most_common(300)][skip:]
+    for ch in frequent:
+        for shift in range(1, 41):
+            wrong = chr(ord(ch) - shift)
+            if (is_cjk(wrong) and lm.char_count(wrong) < 50 and wrong not in TABLE
+                    and wrong not in present and wrong not in damage.values()):
+                damage[ch] = wrong
+                break
+        if len(damage) == n_pairs:
+            break
+    return damage
+
+
+@pytest.mark.parametrize("name,skip", [
+    ("03_gwr_national_2019_wikisource.txt", 0),
+    ("06_gwr_provincial_2025_beijing.txt", 5),
+    ("08_gwr_provincial_2025_yunnan.txt", 10),
+    ("01_gwr_national_2025_wikisource.txt", 30),
+    ("04_gwr_national_2010_wikisource.txt", 0),
+    ("07_gwr_provincial_2025_guangdong.txt", 3),
+])
+def test_unseen_font_map_is_learned_from_context(name, skip):
+    clean = lines_of(FIXTURES / "clean" / name)[:40]
+    damage = shift_damage("\n".join(clean), 20, skip)
+    assert len(damage) == 20 and not any(TABLE.get(w) == (r,) for r, w in damage.items())
+    damaged = ["".join(damage.get(ch, ch) for ch in line) for line in clean]
+
+    out, audit = repaired(damaged)
+
+    swapped = restored = other_changes = 0
+    for got, bad, good in zip(out, damaged, clean):
+        assert len(got) == len(good)
+        for g, b, c in zip(got, bad, good):
+            if b != c:
+                swapped += 1
+                restored += g == c
+            elif g != c:
+                other_changes += 1
+    assert swapped > 400
+    assert restored / swapped >= 0.98
+    assert other_changes == 0
+    assert sum(audit.repairs.values()) == restored
+
+
+def test_seed_damaged_speech_gets_every_gold_fix():
+    lines = lines_of(FIXTURES / "glyphs" / "003_9847263fc28bd103.txt")
+    gold = json.loads((FIXTURES / "glyphs" / "003_9847263fc28bd103.json").read_text(encoding="utf-8"))
+    out, audit = repaired(lines)
+    text = "\n".join(out).replace(" ", "")
+    missing = [fix["right"] for fix in gold["glyph_fixes"] if fix["right"].replace(" ", "") not in text]
+    assert missing == []
+    assert not SCORED_BROKEN & set(text)
+    # the clean speeches on the same page are untouched: every changed line is in the damaged one
+    changed = [i for i, (a, b) in enumerate(zip(lines, out)) if a != b]
+    gold_damaged = gold["docs"][3]["text"]
+    assert changed and all(out[i].replace(" ", "")[-40:-10] in gold_damaged.replace(" ", "") for i in changed)
+    assert audit.repairs[("癿", "的")] == lines[changed[0]].count("癿") + sum(lines[i].count("癿") for i in changed[1:])
+
+
+@pytest.mark.parametrize("name,wrong,right", [
+    ("25_glyphswap_mixed_notes_anacron.txt", "开机后立刻迚行 anacron 癿劢作", "开机后立刻进行 anacron 的动作"),
+    ("25_glyphswap_mixed_notes_anacron.txt", "执行一遍后，anacron 就会自劢停止了", "执行一遍后，anacron 就会自动停止了"),
+    ("26_glyphswap_shell_notes_niaoge.txt", "选项不参数:", "选项与参数:"),
+    ("26_glyphswap_shell_notes_niaoge.txt", "可以丌断行继续", "可以不断行继续"),
+    ("27_glyphswap_yarn_notes.txt", "启劢和监规它们的基础应用程序", "启动和监视它们的基础应用程序"),
+    ("27_glyphswap_yarn_notes.txt", "基亍手头仸务", "基于手头任务"),
+    ("27_glyphswap_yarn_notes.txt", "还与 ApplicationMaster 一起", "还与 ApplicationMaster 一起"),
+    ("28_glyphswap_dsa_bfs_comments.txt", "//引入辅劣队列", "//引入辅助队列"),
+    ("28_glyphswap_dsa_bfs_comments.txt", "弻类亍跨边", "归类于跨边"),
+    ("29_glyphswap_mixed_section_niaoge_mbr_excerpt.txt", "可爱癿 BIOS 不 CMOS 两个东西", "可爱的 BIOS 与 CMOS 两个东西"),
+    ("29_glyphswap_mixed_section_niaoge_mbr_excerpt.txt", "第一个扂区内癿主要启劢记录区块，内吨开机管理程序",
+     "第一个扇区内的主要启动记录区块，内含开机管理程序"),
+    ("29_glyphswap_mixed_section_niaoge_mbr_excerpt.txt", "逻辑分区的数量依操作系统而不同", "逻辑分区的数量依操作系统而不同"),
+])
+def test_real_damaged_notes_are_repaired_in_context(name, wrong, right):
+    lines = lines_of(WEB / name)
+    assert any(wrong in line for line in lines)
+    out, _ = repaired(lines)
+    assert any(right in line for line in out)
+
+
+@pytest.mark.parametrize("name,clean_until", [
+    ("25_glyphswap_mixed_notes_anacron.txt", "## anacron 补救性任务"),
+    ("29_glyphswap_mixed_section_niaoge_mbr_excerpt.txt", "#### 延伸分区"),
+])
+def test_clean_sections_of_mixed_pages_stay(name, clean_until):
+    lines = lines_of(WEB / name)
+    out, audit = repaired(lines)
+    head = lines.index(clean_until) + 1
+    assert out[:head] == lines[:head]
+    assert audit.repairs and not BROKEN & set("".join(out))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WEB.glob("2[5-9]_*.txt")))
+def test_every_substitution_is_audited(name):
+    lines = lines_of(WEB / name)
+    out, audit = repaired(lines)
+    changed = Counter((a, b) for before, after in zip(lines, out) for a, b in zip(before, after) if a != b)
+    assert changed and changed == audit.repairs
+
+
+def test_stage_repairs_each_draft_and_records_it():
+    page = Page.from_lines(lines_of(WEB / "26_glyphswap_shell_notes_niaoge.txt"))
+    page = glyphs_stage(page, CleanContext())
+    text = "\n".join(page.drafts[0].lines)
+    assert "选项与参数" in text and "丌" not in text
+    assert page.drafts[0].audit.repairs[("丌", "不")] == 2

@@ -1,0 +1,253 @@
+"""The strip stage: chrome of every kind goes, body text stays, each removal is audited with its rule."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cleaners.document import CleanContext, Page
+from cleaners.normalize import normalize_lines
+from cleaners.pipeline import clean_text
+from cleaners.rules.chrome import KINDS, RULES
+from cleaners.site_evidence import SiteLineCounts
+from cleaners.strip import is_prose, repeated_watermarks, strip_stage
+from cleaners.title import clean_title
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SITES = sorted(p for p in (FIXTURES / "sites").iterdir() if p.is_dir())
+CLEAN_REPORTS = sorted((FIXTURES / "clean").glob("*.txt"))
+
+TITLE = "在全市安全生产工作会议上的讲话"
+BODY = [
+    "同志们：",
+    "今天召开全市安全生产工作会议，主要任务是总结去年安全生产工作，分析当前形势，部署今年重点任务。",
+    "去年以来，全市各级各部门认真贯彻落实上级决策部署，扎实开展安全生产专项整治，事故总量持续下降。",
+    "一、提高政治站位，切实增强做好安全生产工作的责任感",
+    "安全生产事关人民群众生命财产安全，事关改革发展稳定大局，必须坚持人民至上、生命至上，守牢安全底线。",
+    "二、突出工作重点，全面推进安全生产治理体系现代化",
+    "要聚焦重点行业领域，深入开展隐患排查治理，对发现的问题建立台账、限时整改，确保闭环管理到位。",
+]
+
+
+def strip_page(lines: list[str], ctx: CleanContext | None = None, site: str | None = "example", hint=None):
+    page = Page.from_lines(normalize_lines(lines), site=site, title_hint=hint)
+    page = strip_stage(page, ctx or CleanContext())
+    draft = page.drafts[0]
+    return draft.lines, [(r.text, r.rule) for r in draft.audit.removed]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# (case id, lines before the body, lines after it, the chrome text that must go, its rule label)
+CHROME_CASES = [
+    ("nav_desktop", ["添加某某网到电脑桌面"], [], "添加某某网到电脑桌面", "nav:desktop_shortcut"),
+    ("nav_back_to_top", [], ["回到顶部"], "回到顶部", "nav:back_to_top"),
+    ("nav_menu", ["首页 工作总结 工作计划 心得体会 述职报告"], [], "首页 工作总结 工作计划 心得体会 述职报告", "nav:menu_line"),
+    ("nav_prev_next", [], ["上一篇：在全市防汛工作会议上的讲话"], "上一篇：在全市防汛工作会议上的讲话", "nav:prev_next"),
+    ("nav_toolbar", ["【字体：大 中 小】【打印】【关闭】"], [], "【字体：大 中 小】【打印】【关闭】", "nav:toolbar"),
+    ("breadcrumb", ["当前位置：首页 > 范文 > 讲话稿"], [], "当前位置：首页 > 范文 > 讲话稿", "breadcrumb:location"),
+    ("breadcrumb_path", ["首页 › 讲话稿 › 领导讲话"], [], "首页 › 讲话稿 › 领导讲话", "breadcrumb:home_path"),
+    ("upload_meta", ["上传人：Ab****9 文档编号：1234567 上传时间：2023-05-01 格式：DOCX 页数：6 大小：21KB"], [],
+     "上传人：Ab****9 文档编号：1234567", "upload_meta:fields"),
+    ("upload_shared", ["《讲话稿.doc》由会员分享，可在线阅读，更多相关《讲话稿.doc》请在某某文库上搜索。"], [],
+     "由会员分享", "upload_meta:shared_by_member"),
+    ("page_marker_file", ["安全生产讲话.docx_第1页"], [], "安全生产讲话.docx_第1页", "page_marker:file_page"),
+    ("page_marker_of", ["第2页 / 共9页"], [], "第2页 / 共9页", "page_marker:page_of"),
+    ("page_marker_more", [], ["展开阅读全文"], "展开阅读全文", "page_marker:read_more"),
+    ("page_marker_left", [], ["还剩5页未读，继续阅读"], "还剩5页未读，继续阅读", "page_marker:preview_left"),
+    ("banner_vip", ["VIP会员"], [], "VIP会员", "banner:vip"),
+    ("banner_coupon", [], ["3下载券"], "3下载券", "banner:download"),
+    ("contact_wechat", [], ["代写各类材料请加薇信：abc12345"], "代写各类材料请加薇信：abc12345", "contact:wechat"),
+    ("contact_vx", [], ["VX：wenmi2024"], "VX：wenmi2024", "contact:wechat"),
+    ("contact_qq", [], ["客服QQ：12345678"], "客服QQ：12345678", "contact:qq"),
+    ("contact_hotline", [], ["投诉热线：400-123-4567"], "投诉热线：400-123-4567", "contact:hotline"),
+    ("contact_email", [], ["邮箱：service@example.com"], "邮箱：service@example.com", "contact:email"),
+    ("disclaimer", [], ["本站所有文档均由用户上传，仅供学习交流，如有侵权请联系删除。"],
+     "本站所有文档均由用户上传，仅供学习交流，如有侵权请联系删除。", "disclaimer:site_terms"),
+    ("disclaimer_block", [], ["1、当您付费下载文档后，您只拥有使用权限。", "2、所有内容均由网友提供，请自行判断。"],
+     "2、所有内容均由网友提供，请自行判断。", "disclaimer:numbered_block"),
+    ("related_header", [], ["热门文档", "学习心得体会范文", "支部会议记录范本", "述职报告模板"],
+     "支部会议记录范本", "related_list:header"),
+    ("related_dated", ["- 2024-08-28 08:57:57 学习研讨材料", "- 2024-08-07 09:23:21 支委会会议记录"], [],
+     "- 2024-08-07 09:23:21 支委会会议记录", "related_list:dated_items"),
+    ("related_counted", [], ["党课讲稿范文 (46)", "廉政谈话记录 (31)", "述职述廉报告 (12)"],
+     "廉政谈话记录 (31)", "related_list:counted_titles"),
+    ("related_trailing", [], ["刘某某：论基层治理的现代化路径", "张某某：新时代社区工作的几点思考", "王某某：城市更新中的群众工作方法"],
+     "张某某：新时代社区工作的几点思考", "related_list:trailing_titles"),
+    ("comment", [], ["发表评论", "请登录后发表评论"], "发表评论", "comment:box"),
+    ("comment_forum", ["发表于 2024-3-5 10:20:33 | 只看该作者 | 倒序浏览"], [],
+     "发表于 2024-3-5 10:20:33 | 只看该作者 | 倒序浏览", "comment:forum_post"),
+    ("footer", [], ["Copyright © 2010-2024 某某网 版权所有 京ICP备12345678号"],
+     "Copyright © 2010-2024 某某网 版权所有 京ICP备12345678号", "footer:icp_copyright"),
+    ("footer_police", [], ["京公网安备 11010502030001号"], "京公网安备 11010502030001号", "footer:icp_copyright"),
+    ("lead_in", ["下面是小编为大家整理的在全市安全生产工作会议上的讲话，供大家参考。"], [],
+     "下面是小编为大家整理的在全市安全生产工作会议上的讲话，供大家参考。", "lead_in:editor_collected"),
+    ("junk_script", [], ["var s = document.createElement('script');"], "var s = document.createElement('script');",
+     "junk:script"),
+    ("junk_rare_chars", [], ["龘靐齉爩麤灪鱻"], "龘靐齉爩麤灪鱻", "junk:rare_chars"),
+]
+
+
+@pytest.mark.parametrize("before, after, chrome, rule", [c[1:] for c in CHROME_CASES], ids=[c[0] for c in CHROME_CASES])
+def test_chrome_goes_and_body_stays(before, after, chrome, rule):
+    kept, removed = strip_page(before + [TITLE] + BODY + after)
+    assert kept == [TITLE] + BODY
+    assert any(chrome in text and label == rule for text, label in removed), removed
+
+
+# (case id, a body line with chrome inside it, what must be left, the rule label)
+INLINE_CASES = [
+    ("page_marker_glued", BODY[2] + "第 4 页 共 4 页", BODY[2], "page_marker:page_of"),
+    ("truncation", BODY[4][:-1] + "...", BODY[4][:-1], "page_marker:truncation"),
+    ("download_tail", BODY[2] + " 下载文档到电脑，查找使用更方便 2下载券 15人已下载", BODY[2], "page_marker:preview_left"),
+    ("watermark_single", BODY[2][:10] + "文秘之窗—海量范文 www.wmzc.cn" + BODY[2][10:], BODY[2], "watermark_inline:brand_slogan_url"),
+    ("ascii_junk_tail", BODY[4] + "aZ3kP9xQ2mW7", BODY[4], "junk:ascii_tail"),
+    ("image_source", BODY[4][:20] + "(图片来源网络，侵删)" + BODY[4][20:], BODY[4], "disclaimer:image_source"),
+    ("contact_clause", BODY[2] + "需要范文请加微信abc2024咨询。", BODY[2], "contact:wechat"),
+]
+
+
+@pytest.mark.parametrize("line, left, rule", [c[1:] for c in INLINE_CASES], ids=[c[0] for c in INLINE_CASES])
+def test_inline_chrome_is_cut_and_the_sentence_joined(line, left, rule):
+    lines = [TITLE] + BODY[:2] + [line] + BODY[3:]
+    kept, removed = strip_page(lines)
+    assert left in kept
+    assert len(kept) == len(lines)
+    assert any(label == rule for _, label in removed), removed
+
+
+def test_repeated_inline_watermark_of_an_unknown_brand_is_cut_everywhere():
+    mark = "范文天地—每日更新海量精品 www.fwtd.net"
+    lines = [TITLE, BODY[0],
+             BODY[1][:12] + mark + BODY[1][12:],
+             BODY[2][:20] + mark + BODY[2][20:],
+             mark + BODY[4]]
+    assert repeated_watermarks(lines) == [mark]
+    kept, removed = strip_page(lines)
+    assert kept == [TITLE, BODY[0], BODY[1], BODY[2], BODY[4]]
+    assert [r for _, r in removed].count("watermark_inline:repeated_domain") == 3
+
+
+# Lines that look like chrome to a careless rule but belong to the document.
+BODY_LOOKALIKES = [
+    "会议要求，各单位要在月底前上报联系电话和安全生产责任人名单，确保信息准确。",
+    "他说，只要继续阅读文件、学习政策，就能把握工作方向，这是大家的共同体会。",
+    "各地要加强网络版权保护，依法打击侵权盗版行为，维护创作者合法权益。",
+    "来源：市应急管理局",
+    "该公司各种注册和资质手续均齐备，且网站也有ICP备案，注册资金为两千万元。",
+    "首先请市委书记讲话。",
+    "一、目标要高点定位",
+    "2024年5月6日",
+]
+
+
+@pytest.mark.parametrize("line", BODY_LOOKALIKES)
+def test_body_lines_that_resemble_chrome_stay(line):
+    lines = [TITLE] + BODY[:3] + [line] + BODY[3:]
+    kept, removed = strip_page(lines)
+    assert kept == lines, removed
+
+
+def test_repeated_page_title_inside_the_body_stays_for_the_split_stage():
+    lines = [TITLE] + BODY + [TITLE] + BODY[1:3] + [TITLE] + BODY[4:]
+    kept, _ = strip_page(lines)
+    assert kept == lines
+
+
+def test_weak_rule_acts_outside_the_body_only():
+    menu = "首页 政策 解读 服务 互动"
+    lines = [menu, TITLE] + BODY[:4] + [menu] + BODY[4:]
+    kept, removed = strip_page(lines)
+    assert kept == [TITLE] + BODY[:4] + [menu] + BODY[4:]
+    assert removed == [(menu, "nav:menu_line")]
+
+
+def test_line_stranded_between_removed_lines_outside_the_body_goes():
+    kept, removed = strip_page([TITLE] + BODY + ["发表评论", "笔墨飘香", "实名认证"])
+    assert kept == [TITLE] + BODY
+    assert ("笔墨飘香", "position:island") in removed
+
+
+def test_site_evidence_removes_recurring_lines_no_rule_knows():
+    sidebar = "本周精选栏目推荐"
+    counts = SiteLineCounts()
+    for index in range(8):
+        counts.add_page("example", [sidebar, f"第{index}篇的正文内容各不相同，这里是其中一句话。"])
+    kept, removed = strip_page([TITLE] + BODY + [sidebar], CleanContext(site_lines=counts))
+    assert kept == [TITLE] + BODY
+    assert removed == [(sidebar, "evidence:site_recurring")]
+    other_site, _ = strip_page([TITLE] + BODY + [sidebar], CleanContext(site_lines=counts), site="elsewhere")
+    assert other_site[-1] == sidebar
+
+
+def test_site_evidence_never_takes_body_structure_or_rare_prose():
+    counts = SiteLineCounts()
+    for _ in range(8):
+        counts.add_page("example", ["同志们：", BODY[1]])
+    for _ in range(20):
+        counts.add_page("example", ["另一篇文档"])
+    kept, _ = strip_page([TITLE] + BODY, CleanContext(site_lines=counts))
+    assert kept == [TITLE] + BODY
+
+
+def test_rule_pack_is_data_of_known_kinds_and_unique_names():
+    assert {rule.kind for rule in RULES} == set(KINDS)
+    labels = [rule.label for rule in RULES]
+    assert len(labels) == len(set(labels))
+    for rule in RULES:
+        re.compile(rule.pattern)
+        assert rule.scope in ("line", "span", "tail", "clause", "block", "run")
+
+
+@pytest.mark.parametrize("report", CLEAN_REPORTS, ids=lambda p: p.name[:2])
+def test_clean_reports_lose_no_line_to_strip(report):
+    lines = normalize_lines(report.read_text(encoding="utf-8").split("\n"))
+    kept, removed = strip_page(lines, site="clean")
+    assert removed == []
+    assert kept == lines
+
+
+def test_clean_reports_lose_only_their_shared_trailer_to_evidence_of_one_site():
+    """Ten reports counted as one site share salutations, headings and stock sentences: those stay.
+    What recurs and goes is the Wikisource licence notice after the last paragraph of the five
+    Wikisource copies, which is the site's, not the report's."""
+    pages = [normalize_lines(report.read_text(encoding="utf-8").split("\n")) for report in CLEAN_REPORTS]
+    counts = SiteLineCounts()
+    for lines in pages:
+        counts.add_page("reports", lines)
+    for lines in pages:
+        kept, removed = strip_page(lines, CleanContext(site_lines=counts), site="reports")
+        last_paragraph = max(i for i, line in enumerate(lines) if len(line) >= 100)
+        assert kept[:last_paragraph + 1] == lines[:last_paragraph + 1]
+        assert {rule for _, rule in removed} <= {"evidence:site_recurring"}
+
+
+@pytest.mark.parametrize("report", CLEAN_REPORTS, ids=lambda p: p.name[:2])
+def test_clean_reports_keep_every_line_through_the_pipeline(report):
+    text = report.read_text(encoding="utf-8")
+    page = clean_text(text, f"clean/{report.name}")
+    output = squeeze("".join((d.title or "") + "".join(d.lines) for d in page.drafts))
+    missing = [line for line in normalize_lines(text.split("\n")) if squeeze(clean_title(line)) not in output]
+    assert missing == []
+
+
+def test_is_prose_tells_running_text_from_furniture():
+    assert is_prose(BODY[1])
+    assert not is_prose("请 登录 后使用快捷导航 没有帐号？立即注册")
+    assert not is_prose(TITLE)
+
+
+@pytest.mark.parametrize("site", SITES, ids=lambda p: p.name)
+def test_site_fixture_comes_out_as_expected(site):
+    page_file = next(site.glob("input.*"))
+    expected = (site / "expected.txt").read_text(encoding="utf-8")
+    title = (site / "title.txt").read_text(encoding="utf-8").strip()
+    page = clean_text(page_file.read_text(encoding="utf-8"), f"{site.name}/{page_file.name}")
+    assert len(page.drafts) == 1
+    draft = page.drafts[0]
+    assert draft.title == title
+    assert squeeze("".join(draft.lines)) == squeeze(expected)
+    assert all(removal.rule for removal in draft.audit.removed)

@@ -1,0 +1,88 @@
+"""Titles: decorations stripped, "document - site" hints resolved, no repeat (glued or not) at the head of the text."""
+from __future__ import annotations
+
+import pytest
+
+from cleaners.document import CleanContext, Draft, Page
+from cleaners.title import clean_title, title_from_hint, title_stage, unglue_title
+
+T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行动的讲话"
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("在示范区生态环境保护攻坚冲刺会上的讲话VIP专享", "在示范区生态环境保护攻坚冲刺会上的讲话"),
+    ("在全市推进大会上的讲话(完整)", "在全市推进大会上的讲话"),
+    ("在全市推进大会上的讲话.docx", "在全市推进大会上的讲话"),
+    ("年度工作总结.doc", "年度工作总结"),
+    ("2019年政府工作报告_百度文库", "2019年政府工作报告"),
+    ("2025年重庆市政府工作报告 - 豆丁网", "2025年重庆市政府工作报告"),
+    ("【精品】2025年广东省政府工作报告(word版)可编辑.docx", "2025年广东省政府工作报告"),
+    ("讲话稿.doc_第1页", "讲话稿"),
+    ("在全县防汛抗旱工作会议上的讲话", "在全县防汛抗旱工作会议上的讲话"),
+])
+def test_clean_title_strips_site_decorations(raw, clean):
+    assert clean_title(raw) == clean
+
+
+@pytest.mark.parametrize("hint, lines, title", [
+    ("市政府召开常务会议研究部署扩大内需工作_政务要闻_示范市人民政府门户网站", ["3月12日，市政府召开常务会议。"],
+     "市政府召开常务会议研究部署扩大内需工作"),
+    ("2025年北京市政府工作报告（节选） - 道客巴巴", ["2025年北京市政府工作报告（节选）", "各位代表："],
+     "2025年北京市政府工作报告（节选）"),
+    ("关于开展安全检查的通知", ["各单位："], "关于开展安全检查的通知"),
+])
+def test_title_from_hint_takes_the_document_part(hint, lines, title):
+    assert title_from_hint(hint, lines) == title
+
+
+@pytest.mark.parametrize("title, line, expected", [
+    # a category prefix, a separator, then the title twice: the repeated part is the title
+    ("大气污染综合治理方案" + T, "1、大气污染综合治理方案_" + T + T + "柳波尊敬的李组长、同志们:下午好!",
+     (T, "1、大气污染综合治理方案_" + T + T, "柳波尊敬的李组长、同志们:下午好!")),
+    # the title glued to the first sentence, with the site's spaces around a number
+    ("在全市2025年污染防治攻坚推进会上的讲话", "在全市 2025 年污染防治攻坚推进会上的讲话同志们:今天,我们召开推进会。",
+     ("在全市2025年污染防治攻坚推进会上的讲话", "在全市 2025 年污染防治攻坚推进会上的讲话", "同志们:今天,我们召开推进会。")),
+])
+def test_unglue_title_splits_a_title_glued_to_the_text(title, line, expected):
+    assert unglue_title(title, line) == expected
+
+
+@pytest.mark.parametrize("title, line", [
+    ("政府工作报告", "政府工作报告显示，经济运行总体平稳。"),  # too short to be told from a sentence
+    ("在全市推进大会上的讲话", "同志们：今天召开全市推进大会。"),
+    ("在全市推进大会上的讲话", "在全市推进大会上的讲话"),  # the line is the title: the repeat rule takes it
+])
+def test_unglue_title_leaves_ordinary_lines(title, line):
+    assert unglue_title(title, line) is None
+
+
+def run(lines, hint=None, preset=None):
+    page = Page(drafts=[Draft(lines=list(lines), title=preset)], title_hint=hint)
+    draft = title_stage(page, CleanContext()).drafts[0]
+    return draft.title, draft.lines, [(r.text, r.rule) for r in draft.audit.removed]
+
+
+def test_title_from_the_first_line_is_not_repeated_in_the_text():
+    title, lines, removed = run(["在全市推进大会上的讲话.docx", "在全市推进大会上的讲话", "同志们：", "今天开会。"])
+    assert title == "在全市推进大会上的讲话"
+    assert lines == ["同志们：", "今天开会。"]
+    assert [rule for _, rule in removed] == ["title:repeat", "title:repeat"]
+
+
+def test_glued_title_is_cut_from_the_first_paragraph():
+    title, lines, removed = run(["大气污染综合治理方案" + T + ".doc", "大气污染综合治理方案_" + T + T + "柳波尊敬的李组长:"])
+    assert title == T
+    assert lines == ["柳波尊敬的李组长:"]
+    assert removed[-1] == ("大气污染综合治理方案_" + T + T, "title:glued")
+
+
+def test_a_title_set_by_the_split_stage_is_kept():
+    title, lines, _ = run(["在全县动员大会上的讲话", "同志们："], hint="页面标题_某某网", preset="在全县动员大会上的讲话")
+    assert title == "在全县动员大会上的讲话"
+    assert lines == ["同志们："]
+
+
+def test_no_title_when_the_text_opens_with_a_sentence():
+    title, lines, _ = run(["今天召开全市安全生产工作会议。", "会议指出，要守牢安全底线。"])
+    assert title is None
+    assert len(lines) == 2

@@ -1,0 +1,189 @@
+"""The commit protocol of `flows.storage`: a batch is visible whole or not at all, whatever step fails.
+
+Failures are injected into the filesystem (a pyarrow `PyFileSystem` over the
+local disk that raises at the Nth rename), not into the store, so the store's
+own code runs exactly as in production.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from pyarrow import fs as pafs
+
+from cleaners.pipeline import CleanDoc, FileOutcome
+from flows.batch import FileRecord, RawFile
+from flows.clean_corpus import plan_work
+from flows.storage import MANIFEST, ManifestIndex, OutputStore, Processed, batch_output
+
+WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+class FailingMoves(pafs.FileSystemHandler):
+    """The local filesystem, except that rename number `fail_at` (counting from 1) raises."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.local = pafs.LocalFileSystem()
+        self.fail_at = fail_at
+        self.moves = 0
+
+    def move(self, src, dest):
+        self.moves += 1
+        if self.moves == self.fail_at:
+            raise OSError(f"injected failure at rename {self.moves}")
+        self.local.move(src, dest)
+
+    def get_type_name(self): return "failing-moves"
+    def equals(self, other): return self is other
+    def get_file_info(self, paths): return self.local.get_file_info(paths)
+    def get_file_info_selector(self, selector): return self.local.get_file_info(selector)
+    def create_dir(self, path, recursive): self.local.create_dir(path, recursive=recursive)
+    def delete_dir(self, path): self.local.delete_dir(path)
+    def delete_dir_contents(self, path, missing_dir_ok=False): self.local.delete_dir_contents(path, missing_dir_ok)
+    def delete_root_dir_contents(self): raise NotImplementedError
+    def delete_file(self, path): self.local.delete_file(path)
+    def copy_file(self, src, dest): self.local.copy_file(src, dest)
+    def open_input_stream(self, path): return self.local.open_input_stream(path)
+    def open_input_file(self, path): return self.local.open_input_file(path)
+    def open_output_stream(self, path, metadata): return self.local.open_output_stream(path)
+    def open_append_stream(self, path, metadata): return self.local.open_append_stream(path)
+    def normalize_path(self, path): return path
+
+
+def _record(source: str, text: str | None, mtime: float = 1.0) -> FileRecord:
+    raw = RawFile(path=f"/raw/{source}", source_path=source, size=len(text or ""), mtime=mtime)
+    if text is None:
+        return FileRecord(raw, f"sha-{source}-bad", FileOutcome(quarantine_reason="empty"))
+    doc = CleanDoc(0, None, text, [], [])
+    return FileRecord(raw, f"sha-{source}-{text}", FileOutcome([doc], "utf-8", 1.0, None))
+
+
+def _commit(store: OutputStore, batch_id: str, records: list[FileRecord]) -> None:
+    store.commit_batch(batch_output(records, batch_id=batch_id, run_id="run", pipeline_version="v1",
+                                    processed_at=WHEN))
+
+
+def _rows(out: Path) -> set[tuple[str, str]]:
+    folder = out / "documents"
+    if not folder.exists():
+        return set()
+    table = ds.dataset(folder, format="parquet").to_table(columns=["source_path", "text"])
+    rows = list(zip(table.column("source_path").to_pylist(), table.column("text").to_pylist()))
+    assert len(rows) == len(set(rows)), "a row is duplicated"
+    return set(rows)
+
+
+def _quarantined(out: Path) -> list[str]:
+    folder = out / "quarantine"
+    return ds.dataset(folder, format="parquet").to_table().column("source_path").to_pylist() if folder.exists() else []
+
+
+FIRST = [_record("a.txt", "甲"), _record("b.txt", "乙"), _record("c.txt", None)]
+# The second batch: a.txt changed, c.txt now has content, b.txt untouched, d.txt new.
+SECOND = [_record("a.txt", "甲二"), _record("c.txt", "丙"), _record("d.txt", "丁")]
+BEFORE = {("a.txt", "甲"), ("b.txt", "乙")}
+AFTER = {("a.txt", "甲二"), ("b.txt", "乙"), ("c.txt", "丙"), ("d.txt", "丁")}
+# The second commit renames 4 files: its manifest (the commit point), then the rewritten documents
+# file of a.txt and b.txt, its own documents file (c.txt, d.txt) and the rewritten quarantine file.
+RENAMES = 4
+
+
+@pytest.mark.parametrize("fail_at", range(1, RENAMES + 1))
+def test_a_commit_that_fails_at_any_rename_is_old_or_new_and_recovery_finishes_it(tmp_path, fail_at):
+    out = tmp_path / "out"
+    _commit(OutputStore(str(out)), "b1", FIRST)
+    handler = FailingMoves(fail_at)
+    store = OutputStore(str(out), pafs.PyFileSystem(handler))
+    with pytest.raises(OSError, match="injected"):
+        _commit(store, "b2", SECOND)
+    committed = (out / MANIFEST / "b2.parquet").exists()
+    # Readers see either the old rows or (per source) the new ones, never both versions of a file.
+    for source, text in _rows(out):
+        assert (source, text) in BEFORE | AFTER
+    recovered = OutputStore(str(out))
+    result = recovered.recover()
+    assert not [p for p in out.rglob("*.tmp")]
+    assert _rows(out) == (AFTER if committed else BEFORE)
+    assert sorted(_quarantined(out)) == ([] if committed else ["c.txt"])
+    assert result["finished" if committed else "dropped"] > 0
+
+
+def test_the_manifest_rename_is_the_commit_point(tmp_path):
+    out = tmp_path / "out"
+    _commit(OutputStore(str(out)), "b1", FIRST)
+    handler = FailingMoves()
+    store = OutputStore(str(out), pafs.PyFileSystem(handler))
+    _commit(store, "b2", SECOND)
+    renames = handler.moves
+    for fail_at, committed in ((1, False), (2, True)):
+        out2 = tmp_path / f"out{fail_at}"
+        _commit(OutputStore(str(out2)), "b1", FIRST)
+        with pytest.raises(OSError):
+            _commit(OutputStore(str(out2), pafs.PyFileSystem(FailingMoves(fail_at))), "b2", SECOND)
+        assert (out2 / MANIFEST / "b2.parquet").exists() == committed
+    assert renames == RENAMES
+
+
+def test_reprocessed_files_replace_their_rows_in_place_and_the_index_follows(tmp_path):
+    out = tmp_path / "out"
+    store = OutputStore(str(out))
+    _commit(store, "b1", FIRST)
+    first_files = sorted(p.name for p in (out / "documents").rglob("*.parquet"))
+    _commit(store, "b2", SECOND)
+    assert _rows(out) == AFTER
+    assert _quarantined(out) == []  # c.txt's quarantine row went when it got documents
+    # a.txt's new rows went into the file that held its old ones: one rename swapped them.
+    index = OutputStore(str(out)).index()
+    assert index.latest["a.txt"].documents_file == index.latest["b.txt"].documents_file
+    assert index.latest["a.txt"].documents_file.endswith(first_files[0])
+    assert index.latest["d.txt"].documents_file.endswith("b2.parquet")
+    assert index.latest["a.txt"].raw_sha256 == "sha-a.txt-甲二" and index.next_seq == 2
+    assert store.index().latest == index.latest  # the running store kept its index current
+
+
+def test_a_retried_commit_gives_the_same_dataset(tmp_path):
+    out = tmp_path / "out"
+    store = OutputStore(str(out))
+    _commit(store, "b1", FIRST)
+    with pytest.raises(OSError):
+        _commit(OutputStore(str(out), pafs.PyFileSystem(FailingMoves(3))), "b2", SECOND)
+    _commit(store, "b2", SECOND)  # the task's retry, before any recovery
+    assert _rows(out) == AFTER
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def _index(**latest: Processed) -> ManifestIndex:
+    return ManifestIndex(latest={k.replace("_", "."): v for k, v in latest.items()}, next_seq=1)
+
+
+DONE = Processed("sha-a", "v1", 10, 5.0, "documents/x.parquet", None)
+
+
+@pytest.mark.parametrize("size, mtime, version, force, rehash, todo, done", [
+    (10, 5.0, "v1", False, False, [], set()),  # unchanged: skipped without reading
+    (10, 6.0, "v1", False, False, ["a.txt"], {("a.txt", "sha-a")}),  # touched: hashed, skipped if same content
+    (11, 5.0, "v1", False, False, ["a.txt"], {("a.txt", "sha-a")}),  # grew
+    (10, 5.0, "v2", False, False, ["a.txt"], set()),  # new pipeline version: redo
+    (10, 5.0, "v1", False, True, ["a.txt"], {("a.txt", "sha-a")}),  # rehash: content decides
+    (10, 5.0, "v1", True, False, ["a.txt"], set()),  # force: redo
+])
+def test_plan_work(size, mtime, version, force, rehash, todo, done):
+    files = [RawFile("/raw/a.txt", "a.txt", size, mtime), RawFile("/raw/new.txt", "new.txt", 3, 1.0)]
+    plan = plan_work(files, _index(a_txt=DONE), version, force=force, rehash=rehash)
+    assert [f.source_path for f in plan.todo] == todo + ["new.txt"]
+    assert plan.done == done and plan.unchanged == 2 - len(plan.todo)
+
+
+def test_manifest_written_before_a_column_existed_reads_it_as_null(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "out" / MANIFEST
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"raw_sha256": ["s"], "source_path": ["old.txt"], "pipeline_version": ["v0"]}),
+                   folder / "old.parquet")
+    index = OutputStore(str(tmp_path / "out")).index()
+    assert index.latest["old.txt"] == Processed("s", "v0", None, None, None, None)
+    assert index.next_seq == 0
