@@ -45,6 +45,15 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def current_mb() -> float:
+    """Resident memory now (Linux), to tell what the index holds from the peak its batches reach."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return float("nan")
+
+
 def sentences(source: Path) -> list[str]:
     """The sentences of the reports' body paragraphs: the units originals are drawn from."""
     found = []
@@ -146,7 +155,7 @@ def compare_libraries(texts: list[str]) -> None:
 
 
 def run_index(texts: list[str], truth: list[int | None], kinds: list[str | None], threshold: float) -> None:
-    before = peak_mb()
+    before, resident = peak_mb(), current_mb()
     index = DuplicateIndex(threshold)
     ids = [f"doc{i:06d}" for i in range(len(texts))]
     found: dict[str, str] = {}
@@ -158,7 +167,8 @@ def run_index(texts: list[str], truth: list[int | None], kinds: list[str | None]
     after = peak_mb()
     print(f"\nindex: {len(texts)} documents in {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({len(texts) / cpu:,.0f} docs per CPU second), threshold {threshold}; "
-          f"peak RSS {before:.0f} MB before indexing, {after:.0f} MB after (+{after - before:.0f} MB)")
+          f"peak RSS {before:.0f} MB before indexing, {after:.0f} MB after (+{after - before:.0f} MB); "
+          f"resident {resident:.0f} MB before, {current_mb():.0f} MB after")
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     false = sum(1 for doc_id, dup in found.items() if truth[position[doc_id]] is None)
     wrong = sum(1 for doc_id, dup in found.items()

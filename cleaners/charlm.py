@@ -29,6 +29,7 @@ MAX_WORD_LEN = 6
 UNKNOWN_PENALTY = 3.0
 # Arabic numbers read like Chinese ones (3个, 5年): scored as 一 so that the lexicon's
 # numeral words (一个, 一年) give measure words their context.
+SCORE_CACHE = 50_000  # window scores kept (well under 10 MB)
 DIGIT_RUN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
@@ -46,10 +47,14 @@ class CharLM:
     char_freq: dict[str, int]
     unknown_logp: float
 
+    def __post_init__(self) -> None:
+        # Repairs score the same small windows many times over; remember recent ones.
+        object.__setattr__(self, "score", lru_cache(maxsize=SCORE_CACHE)(self._score))
+
     def char_count(self, ch: str) -> int:
         return self.char_freq.get(ch, 0)
 
-    def score(self, text: str) -> float:
+    def _score(self, text: str) -> float:
         """Log-probability of the best segmentation of `text` into lexicon words.
 
         Characters outside the lexicon are single tokens at `unknown_logp`;

@@ -5,20 +5,26 @@ glyph into a wrong but valid character, usually 1 to 40 code points below the
 right one (癿 for 的, 仸 for 任, 尿 for 局). The map belongs to the font, so
 no fixed table fits every document, and some wrong characters are ordinary
 ones (与 for 专, 规 for 视), so a table applied everywhere would corrupt clean
-text. The stage therefore works in three steps, each from evidence:
+text. The stage therefore works from evidence, scored by a language model
+built from jieba's lexicon (`charlm`):
 
-1. Detect. An occurrence is *suspect* when its character is rare in modern
-   prose, a much more common character lies a few code points above it, and
-   that character reads clearly better in context (language model gain).
-   Lines with suspects are damaged; runs of damaged lines form blocks, so a
-   page can mix clean and damaged sections. Outside blocks nothing changes.
-2. Learn the block's own map from the rare characters: for each one, the
-   candidate its occurrences prefer in sum.
-3. Apply it, then follow it: a character that the map now produces (不, once
-   丌→不 is learned) is *displaced* (its code belongs to another glyph), so its
-   own occurrences are repaired to their best candidate unless context clearly
-   forbids it. Other common characters change only where the model strongly
-   prefers a neighbour (重规→重视 style words that no rare character signals).
+1. Detect. An occurrence is *suspect* when its character is very rare in
+   modern prose and a character up to 40 code points above it reads clearly
+   better in its context. Suspects close together make a damaged block, if
+   most very rare characters there are suspects (in traditional, Cantonese
+   or classical text they mostly are not). Outside blocks nothing changes,
+   so a page can mix clean and damaged sections.
+2. Learn the block's own map, strongest evidence first: published pairs,
+   then other very rare characters, each character choosing the candidate
+   its occurrences prefer in sum; choices are then revised in the repaired
+   context, singly and for neighbours damaged together (叇屔 → 发展).
+3. Follow the map: a character the map now produces (不, once 丌→不 is
+   learned) is *displaced*, its code belonging to another glyph, so its
+   occurrences are repaired to their best candidate unless context clearly
+   objects (人不自然 → 人与自然, 局面 → 层面). An ordinary character
+   changes only where the model rejects it strongly and repeatedly
+   (监规 → 监视); repairs made on weaker evidence are checked once more
+   in the repaired context.
 
 Every substitution goes into the draft's audit.
 """
@@ -36,7 +42,6 @@ MAX_SHIFT = 40  # how far above the wrong character the right one may lie
 WINDOW = 4  # characters of context on each side when scoring a candidate
 MIN_CANDIDATE_FREQ = 300  # a repair target must be a character prose actually uses
 VERY_RARE_FREQ = 800  # lexicon frequency below which a character is almost never modern prose
-RARE_RATIO = 8  # a character is rare when a candidate is this many times more frequent
 DETECT_GAIN = 7.0  # gain that makes a very rare character's occurrence evidence of damage
 TRUSTED_GAIN = 2.0  # mean gain that settles a published pair in a block (prior included)
 CONTEXT_GAIN = 1.0  # mean context gain that settles a published pair whose wrong character is not very rare
@@ -47,9 +52,10 @@ PLAIN_MIN_SITES = 2  # ... at this many sites at least: a font's swap repeats, a
 COMMON_MIN_RATIO = 0.25  # a candidate must not be much rarer than the character it replaces
 TOLERANCE = 2.5  # a settled or displaced character is repaired unless context prefers it by this much
 TABLE_PRIOR = 2.0  # log-odds bonus for a published pair
-SHIFT_COST = 0.1  # per code point: in observed maps most shifts are under 8, a few over 20
 RARE_TABLE_PRIOR = 5.0  # the same when the wrong character is one prose hardly ever uses
+SHIFT_COST = 0.1  # per code point of shift, for pairs no table lists
 MIN_BLOCK_SUSPECTS = 3  # a damaged block needs this much evidence in total
+MIN_EXPLAINED = 0.8  # ... and most of its very rare characters must be repairable suspects
 MAX_GAP_CJK = 300  # Chinese characters without a suspect that end a block
 EDGE_CJK = 100  # a block takes in neighbouring lines up to this many Chinese characters each side
 CORE_EDGE_CJK = 20  # ... and counts the nearest of them (a heading, a label) as damaged like itself
@@ -89,27 +95,24 @@ def is_very_rare(ch: str) -> bool:
     return is_cjk(ch) and load_charlm().char_count(ch) < VERY_RARE_FREQ and bool(candidates(ch))
 
 
-@lru_cache(maxsize=65536)
-def is_rare(ch: str) -> bool:
-    """A character modern prose hardly uses next to a far more common neighbour above it."""
-    if not is_cjk(ch):
-        return False
-    lm = load_charlm()
-    own = lm.char_count(ch)
-    return any(lm.char_count(c) > RARE_RATIO * max(own, 1) for c in candidates(ch))
-
-
 def gains(lm: CharLM, line: str, i: int, cands: tuple[str, ...]) -> dict[str, float]:
     """Log-probability gain of putting each candidate at `line[i]`, in a small window."""
     lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 1)
     left, right = line[lo:i], line[i + 1:hi]
     base = lm.score(left + line[i] + right)
-    out = {}
-    listed = TABLE.get(line[i], ())
-    for cand in cands:
-        prior = table_prior(line[i]) if cand in listed else -SHIFT_COST * abs(ord(cand) - ord(line[i]))
-        out[cand] = lm.score(left + cand + right) - base + prior
-    return out
+    return {cand: lm.score(left + cand + right) - base + prior(line[i], cand) for cand in cands}
+
+
+def prior(wrong: str, right: str) -> float:
+    """Log-odds that a font maps `right` to `wrong` before context is read.
+
+    A published pair gets a bonus (a larger one when the wrong character is one
+    prose hardly uses); any other pair pays a little for each code point of
+    shift, since observed maps shift by a few code points more often than by many.
+    """
+    if right in TABLE.get(wrong, ()):
+        return RARE_TABLE_PRIOR if is_very_rare(wrong) else TABLE_PRIOR
+    return -SHIFT_COST * abs(ord(right) - ord(wrong))
 
 
 def context_gain(lm: CharLM, wrong: str, right: str, gain: float) -> float:
@@ -119,13 +122,8 @@ def context_gain(lm: CharLM, wrong: str, right: str, gain: float) -> float:
     gains by the bare frequency of a commoner neighbour; that is no evidence
     that it is wrong.
     """
-    prior = table_prior(wrong) if right in TABLE.get(wrong, ()) else -SHIFT_COST * abs(ord(right) - ord(wrong))
     own = lm.word_logp.get(right, lm.unknown_logp) - lm.word_logp.get(wrong, lm.unknown_logp)
-    return gain - prior - own
-
-
-def table_prior(wrong: str) -> float:
-    return RARE_TABLE_PRIOR if is_very_rare(wrong) else TABLE_PRIOR
+    return gain - prior(wrong, right) - own
 
 
 def suspect_offsets(lm: CharLM, line: str) -> list[int]:
@@ -151,8 +149,9 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
     group: list[int] = []  # line index of each suspect in the current group
     last_at = None
     position = 0  # Chinese characters seen before the current line
+    offsets = [suspect_offsets(lm, line) for line in lines]
     for index, line in enumerate(lines):
-        for offset in suspect_offsets(lm, line):
+        for offset in offsets[index]:
             at = position + offset
             if last_at is not None and at - last_at > MAX_GAP_CJK:
                 if len(group) >= MIN_BLOCK_SUSPECTS:
@@ -163,7 +162,20 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
         position += sum(1 for ch in line if is_cjk(ch))
     if len(group) >= MIN_BLOCK_SUSPECTS:
         spans.append(range(group[0], group[-1] + 1))
-    return spans
+    return [span for span in spans if explained_share(lines, offsets, span) >= MIN_EXPLAINED]
+
+
+def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> float:
+    """Share of the span's very rare characters that a neighbour above clearly repairs.
+
+    In broken-font text nearly every rare character is there because of the
+    font (0.93–1.0 in the samples); in text that is rare-charactered by
+    nature — traditional characters, Cantonese, classical quotations — most
+    are not (0.5–0.7), and the span is left alone.
+    """
+    suspects = sum(len(offsets[index]) for index in span)
+    rare = sum(1 for index in span for ch in lines[index] if is_very_rare(ch))
+    return suspects / rare if rare else 0.0
 
 
 def widen(span: range, lines: list[str], edge: int) -> range:
@@ -391,8 +403,9 @@ def revert_worse(lm: CharLM, block: BlockRepair) -> None:
     """
     for li, i in sorted(block.revisable):
         wrong, right = block.origin[(li, i)], block.lines[li][i]
-        prior = table_prior(wrong) if right in TABLE.get(wrong, ()) else 0.0
-        if gains(lm, block.lines[li], i, (wrong,))[wrong] > prior:
+        # gains() adds prior(right, wrong) for going back; what counts is the prior of the repair
+        back = gains(lm, block.lines[li], i, (wrong,))[wrong] - prior(right, wrong)
+        if back > max(prior(wrong, right), 0.0):
             block.restore(li, i)
 
 

@@ -24,6 +24,12 @@ NFKC_BLOCKS = (
     (0xFF21, 0xFF3A),  # full-width capitals
     (0xFF41, 0xFF5A),  # full-width small letters
 )
+# CJK radicals supplement forms that NFKC leaves alone although PDFs use them for the
+# whole character (⻓江 for 长江); from Unicode's EquivalentUnifiedIdeograph data.
+RADICAL_LOOKALIKES = dict(zip(
+    "⺁⺊⺌⺒⺓⺗⺠⺩⺬⺮⺶⻁⻄⻅⻆⻉⻋⻓⻔⻗⻘⻙⻚⻛⻜⻝⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰",
+    "厂卜小巳幺心民王示竹羊虎西见角贝车长门雨青韦页风飞食马骨鬼鱼鸟卤麦黄黾齐齿龙",
+))
 # Invisible characters that carry no text: zero-width, bidi controls, soft hyphen, BOM.
 INVISIBLE = (
     [0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
@@ -42,6 +48,8 @@ def _build_table() -> dict[int, str | None]:
             mapped = unicodedata.normalize("NFKC", chr(cp))
             if mapped != chr(cp) and len(mapped) == 1:
                 table[cp] = mapped
+    for lookalike, real in RADICAL_LOOKALIKES.items():
+        table[ord(lookalike)] = real
     for cp in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
         if chr(cp) not in "\n\t":
             table[cp] = None

@@ -21,6 +21,7 @@ from .html_extract import extract_html, looks_like_html
 from .limits import limit_lines_stage
 from .mojibake import mojibake_stage
 from .normalize import normalize_stage
+from .reflow import reflow_stage
 from .split import split_stage
 from .strip import strip_stage
 from .title import title_stage
@@ -35,9 +36,10 @@ STAGES: dict[str, Stage] = {
     "strip": strip_stage,
     "glyphs": glyphs_stage,
     "split": split_stage,
+    "reflow": reflow_stage,
     "title": title_stage,
 }
-RECIPE: tuple[str, ...] = ("limit_lines", "mojibake", "normalize", "strip", "glyphs", "split", "title")
+RECIPE: tuple[str, ...] = ("limit_lines", "mojibake", "normalize", "strip", "glyphs", "split", "reflow", "title")
 
 DATE_FOLDER = re.compile(r"^\d{4}(?:-?\d{2}(?:-?\d{2})?)?$")
 

@@ -45,8 +45,8 @@ _KINDS = "|".join(sorted(map(re.escape, DOCUMENT_KINDS), key=len, reverse=True))
 _NUMBER = r"[一二三四五六七八九十\d]{1,3}"
 # A speech-title heading, maybe followed (after a space) by the start of the body or a byline.
 TITLE_SHAPE = re.compile(
-    rf"^(?P<title>[^。！？!?；;，,:：]{{2,70}}?(?:{_KINDS})(?:稿|材料|提纲)?(?:{_NUMBER}|[(（]{_NUMBER}[)）])?)"
-    rf"(?:[(（][^()（）]{{0,12}}[)）])?(?:\s+(?P<rest>\S.*))?$")
+    rf"^(?P<head>[^。！？!?；;，,:：]{{2,70}}?(?:{_KINDS})(?:稿|材料|提纲)?(?:{_NUMBER}|[(（]{_NUMBER}[)）])?"
+    rf"(?:[(（][^()（）]{{0,12}}[)）])?)(?:\s+(?P<rest>\S.*))?$")
 # `篇一：…`, `【篇二】`, `第三篇`, `范文四`: an explicit part marker, maybe with the heading after it.
 PART_MARKER = re.compile(
     rf"^[【\[(（]?\s*(?:篇\s*{_NUMBER}|第\s*{_NUMBER}\s*篇|范文\s*{_NUMBER})"
@@ -91,10 +91,14 @@ class Heading:
 
     start: int
     stop: int
-    title: str
+    text: str  # the heading as one line (a broken one joined)
     rest: str | None  # body text that shared the heading's line
     weight: float
     marker: str | None = None  # a `篇二` part marker or `#` heading markup, removed as a separator
+
+    @property
+    def title(self) -> str:
+        return clean_title(self.text)
 
 
 @dataclass(frozen=True)
@@ -128,19 +132,19 @@ def heading_at(lines: list[str], i: int) -> Heading | None:
         rest = marker.group("rest").strip()
         label = " ".join(filter(None, [markup, line[: len(line) - len(rest)].strip() if rest else line]))
         if rest:
-            return Heading(i, i + 1, clean_title(rest), None, MARKER_WEIGHT, label)
+            return Heading(i, i + 1, rest, None, MARKER_WEIGHT, label)
         if i + 1 < len(lines) and _is_plain_heading(_bare(lines[i + 1])):
-            return Heading(i, i + 2, clean_title(_bare(lines[i + 1])), None, MARKER_WEIGHT, label)
+            return Heading(i, i + 2, _bare(lines[i + 1]), None, MARKER_WEIGHT, label)
         return Heading(i, i + 1, "", None, MARKER_WEIGHT, label)
     shape = TITLE_SHAPE.match(line)
     if shape:
-        return Heading(i, i + 1, clean_title(shape.group("title")), shape.group("rest"), SHAPE_WEIGHT, markup)
+        return Heading(i, i + 1, shape.group("head"), shape.group("rest"), SHAPE_WEIGHT, markup)
     if i + 1 < len(lines) and _is_plain_heading(line) and len(line) <= 40:
         joined = TITLE_SHAPE.match(line + _bare(lines[i + 1]))
         if joined and not joined.group("rest") and len(_bare(lines[i + 1])) <= 20:
-            return Heading(i, i + 2, clean_title(joined.group("title")), None, SHAPE_WEIGHT)
+            return Heading(i, i + 2, joined.group("head"), None, SHAPE_WEIGHT)
     if _is_plain_heading(line):
-        return Heading(i, i + 1, clean_title(line), None, TITLE_LIKE_WEIGHT, markup)
+        return Heading(i, i + 1, line, None, TITLE_LIKE_WEIGHT, markup)
     return None
 
 
@@ -261,7 +265,7 @@ def split_draft(draft: Draft, page_title: str | None, min_chars: int = MIN_PART_
         if head.marker:
             audit.remove(head.marker, "split:separator")
         lead = [lines[j] for j in preamble] if n == 0 and not own_preamble else []
-        heading_lines = ([head.title] if head.title else []) + ([head.rest] if head.rest else [])
+        heading_lines = ([head.text] if head.text else []) + ([head.rest] if head.rest else [])
         body = [lines[j] for j in range(head.stop, stop) if j not in separators]
         parts.append(Draft(lines=lead + heading_lines + body, title=head.title or None, audit=audit))
     # A separator belongs to the part whose heading follows it; trailing ones to the last part.

@@ -19,17 +19,17 @@ from .document import CleanContext, Draft, Page
 # Decorations that document sites add to a title; one place to add another.
 TITLE_DECORATIONS = (
     r"\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf)$",  # file endings
-    r"_第\s*\d+\s*页$",  # preview page suffix
-    r"\s*[-_—|｜]\s*[^-_—|｜]{1,12}(?:文库|文档|网|资料|范文|秘书|图书馆|知道)[^-_—|｜]{0,8}$",  # "_百度文库", "- 豆丁网"
-    r"\s*[(（【\[](?:完整|完整版|最新|精选|精品|word版|Word版|可编辑|范文|全文|优秀|推荐|免费|原创|附件|共\d+页|"
+    r"_第\s{0,2}\d{1,4}\s{0,2}页$",  # preview page suffix
+    r"\s{0,3}[-_—|｜]\s{0,3}[^-_—|｜]{1,12}(?:文库|文档|网|资料|范文|秘书|图书馆|知道)[^-_—|｜]{0,8}$",  # "_百度文库", "- 豆丁网"
+    r"\s{0,3}[(（【\[](?:完整|完整版|最新|精选|精品|word版|Word版|可编辑|范文|全文|优秀|推荐|免费|原创|附件|共\d+页|"
     r"\d+页珍藏版|\d+页)[)）】\]]$",
-    r"^[【\[](?:精品|推荐|最新|热门|原创|免费|VIP|vip|word|Word|精选|优秀|可编辑|完整版|范文)[^】\]]{0,6}[】\]]\s*",
-    r"\s*(?:VIP|vip)(?:专享|会员|免费|精品)?$",
-    r"\s*[(（]?(?:word版|Word版|WORD版|可编辑|可修改|可复制|免费下载)[)）]?$",
-    r"\s*(?:免费下载|下载|在线阅读|全文阅读|全文)$",
+    r"^[【\[](?:精品|推荐|最新|热门|原创|免费|VIP|vip|word|Word|精选|优秀|可编辑|完整版|范文)[^】\]]{0,6}[】\]]\s{0,3}",
+    r"\s{0,3}(?:VIP|vip)(?:专享|会员|免费|精品)?$",
+    r"\s{0,3}[(（]?(?:word版|Word版|WORD版|可编辑|可修改|可复制|免费下载)[)）]?$",
+    r"\s{0,3}(?:免费下载|下载|在线阅读|全文阅读|全文)$",
 )
 DECORATION = re.compile("|".join(f"(?:{p})" for p in TITLE_DECORATIONS))
-HINT_SEPARATOR = re.compile(r"\s+[-_|｜—–]+\s+|\s*[_|｜]\s*")
+HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s{0,3}")
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"

@@ -23,7 +23,8 @@ from pathlib import PurePosixPath
 
 from prefect import flow
 
-from flows.batch import DEFAULT_MAX_FILE_BYTES, RawFile
+from cleaners.limits import DEFAULT_MAX_LINE_CHARS
+from flows.batch import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, RawFile
 from flows.clean_corpus import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES, process_corpus
 from flows.runners import RunnerChoice
 
@@ -88,13 +89,17 @@ class Selection:
 def backfill_corpus(raw: str = "raw", out: str = "parquet", since: str | None = None, until: str | None = None,
                     glob: str | None = None, force: bool = False, batch_files: int = DEFAULT_BATCH_FILES,
                     batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                    task_runner: str = "sequential", workers: int = 1, dask_address: str | None = None) -> dict:
+                    task_runner: str = "sequential", workers: int = 1, dask_address: str | None = None,
+                    max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS, max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+                    lock_wait_seconds: float = 0.0) -> dict:
     """Clean the files under `raw` selected by date and pattern; with `force`, even those already done.
 
     Without `force` a backfill cleans the selected files that this pipeline version has not
-    processed; with it, every selected file, replacing its rows.
+    processed; with it, every selected file, replacing its rows. If another run holds the output
+    folder, wait up to `lock_wait_seconds` for it.
     """
     return process_corpus(raw, out, batch_files=batch_files, batch_bytes=batch_bytes, max_file_bytes=max_file_bytes,
                           runner=RunnerChoice(task_runner, workers, dask_address),
                           select=Selection.parse(since, until, glob), force=force, rehash=True,
-                          title="backfill-corpus")
+                          max_file_seconds=max_file_seconds, max_line_chars=max_line_chars,
+                          lock_wait_seconds=lock_wait_seconds, title="backfill-corpus")

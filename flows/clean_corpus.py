@@ -166,15 +166,15 @@ def _run_id() -> str:
 def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES,
                    batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                    runner: RunnerChoice = RunnerChoice(), select: Callable[[RawFile], bool] | None = None,
-                   force: bool = False, rehash: bool = False, title: str = "clean-corpus",
-                   max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS,
+                   force: bool = False, rehash: bool = False, lock_wait_seconds: float = 0.0,
+                   title: str = "clean-corpus", max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS,
                    max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> dict:
     """One run inside a flow: clean the selected files under `raw` that need it into `out`; return the summary."""
     logger = get_run_logger()
     started = time.perf_counter()
     run_id = _run_id()
     store = OutputStore(out)
-    with store.lock(run_id) as lock:
+    with store.lock(run_id, wait=lock_wait_seconds) as lock:
         recovered = store.recover()
         if any(recovered.values()):
             logger.info("recovered from an interrupted run: %s", recovered)
@@ -218,12 +218,14 @@ def clean_corpus(raw: str = "raw", out: str = "parquet", batch_files: int = DEFA
                  batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  task_runner: str = "sequential", workers: int = 1, dask_address: str | None = None,
                  rehash: bool = False, max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS,
-                 max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> dict:
+                 max_line_chars: int = DEFAULT_MAX_LINE_CHARS, lock_wait_seconds: float = 0.0) -> dict:
     """Clean every new file under `raw` into the Parquet dataset under `out`; return the run summary.
 
     A file is new if its path and content (raw_sha256) were not processed under this pipeline
-    version; `rehash` checks content even for files whose size and mtime are unchanged.
+    version; `rehash` checks content even for files whose size and mtime are unchanged. If another
+    run holds the output folder, wait up to `lock_wait_seconds` for it, then fail naming the holder.
     """
     return process_corpus(raw, out, batch_files=batch_files, batch_bytes=batch_bytes,
                           max_file_bytes=max_file_bytes, runner=RunnerChoice(task_runner, workers, dask_address),
-                          rehash=rehash, max_file_seconds=max_file_seconds, max_line_chars=max_line_chars)
+                          rehash=rehash, max_file_seconds=max_file_seconds, max_line_chars=max_line_chars,
+                          lock_wait_seconds=lock_wait_seconds)

@@ -22,6 +22,8 @@ PREFECT_DEFAULTS = {
 
 DEFAULT_CRON = "0 * * * *"  # hourly, on the hour
 EXIT_LOCKED = 3  # another run holds the output folder
+# A served run (scheduled, or a backfill from the UI) that meets another run waits for it rather than fail.
+SERVE_LOCK_WAIT = 3600.0
 
 
 def _prefect_env() -> None:
@@ -41,6 +43,9 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
                         help="parallel workers of a thread, process or local Dask runner (default: CPU count)")
     parser.add_argument("--dask-address", default=None,
                         help="tcp://HOST:PORT of an existing Dask scheduler (default: start a local cluster)")
+    parser.add_argument("--lock-wait", type=float, default=None, metavar="SECONDS",
+                        help="wait this long for another run on the same output folder to finish "
+                             f"(default: 0, fail at once; serve: {SERVE_LOCK_WAIT:.0f})")
 
 
 def _flow_params(args: argparse.Namespace) -> dict:
@@ -48,6 +53,9 @@ def _flow_params(args: argparse.Namespace) -> dict:
               "workers": args.workers or (1 if args.task_runner == "sequential" else os.cpu_count() or 1)}
     if args.dask_address:
         params["dask_address"] = args.dask_address
+    lock_wait = args.lock_wait if args.lock_wait is not None else (SERVE_LOCK_WAIT if args.command == "serve" else 0)
+    if lock_wait:
+        params["lock_wait_seconds"] = lock_wait
     if args.batch_files:
         params["batch_files"] = args.batch_files
     if args.max_file_mb:

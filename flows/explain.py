@@ -2,12 +2,12 @@
 
 The stages record every removal (text and rule) and every repair in the
 draft's `Audit`, but not where on the page it was. The place is recovered by
-aligning the page's normalised lines (the input of the first cleaning stage
-after normalisation) with the cleaned documents' lines: lines only in the page
-were removed, and the removal whose text they are names the rule; lines that
-changed are compared character by character, so an inline watermark shows as a
-removed span and a repaired glyph as a substitution. Removals that are not on
-any line (markup dropped during HTML extraction) are listed after the page.
+aligning the page's lines (after the safe normalisation only) with the cleaned
+documents' lines: lines only in the page were removed, and the removal whose
+text they are names the rule; lines that changed are compared character by
+character, so an inline watermark shows as a removed span and a repaired glyph
+as a substitution. Removals that are not on any line (markup dropped during
+HTML extraction) are listed after the page.
 
 The same annotation draws the before/after samples of the HTML report, so the
 terminal and the report cannot disagree about what happened to a page.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cleaners.decode import Undecodable, decode_bytes
 from cleaners.document import CleanContext, Removal
-from cleaners.pipeline import RECIPE, clean_text, page_from_text, run_recipe
+from cleaners.pipeline import clean_text, page_from_text, run_recipe
 
 # Removal rules that are not in any audit: what the alignment itself infers.
 JOINED = "joined"  # a line break taken out: two lines became one paragraph
@@ -53,10 +53,6 @@ class ShownLine:
     kind: str  # "kept" | "removed" | "changed"
     spans: list[Span]
     document: int | None = None  # which output document the line went to; None for removed lines
-
-    @property
-    def rule(self) -> str | None:
-        return self.spans[0].rule if self.kind == "removed" else None
 
 
 @dataclass
@@ -149,17 +145,19 @@ class RemovalIndex:
 
 
 def _char_opcodes(before: str, after: str) -> list[list]:
-    """Character opcodes with coincidental short equal runs between changes folded into the change."""
-    merged: list[list] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-        merged.append([tag, i1, i2, j1, j2])
+    """Character opcodes with coincidental short equal runs between changes folded into the change.
+
+    A line break is never folded: it is where the shown lines are cut.
+    """
+    ops = [list(op) for op in SequenceMatcher(None, before, after, autojunk=False).get_opcodes()]
     folded: list[list] = []
     index = 0
-    while index < len(merged):
-        op = merged[index]
-        if (folded and folded[-1][0] != "equal" and op[0] == "equal" and index + 1 < len(merged)
-                and op[2] - op[1] <= MAX_COINCIDENCE and merged[index + 1][0] != "equal"):
-            following = merged[index + 1]
+    while index < len(ops):
+        op = ops[index]
+        if (folded and folded[-1][0] != "equal" and op[0] == "equal" and index + 1 < len(ops)
+                and op[2] - op[1] <= MAX_COINCIDENCE and "\n" not in before[op[1]:op[2]]
+                and ops[index + 1][0] != "equal"):
+            following = ops[index + 1]
             folded[-1] = ["replace", folded[-1][1], following[2], folded[-1][3], following[4]]
             index += 2
             continue
@@ -169,6 +167,11 @@ def _char_opcodes(before: str, after: str) -> list[list]:
             folded.append(op)
         index += 1
     return folded
+
+
+def _substitution(old: str, new: str) -> bool:
+    """Text replaced by text of about its length within a line: a repair, not a cut plus an insertion."""
+    return "\n" not in old + new and abs(len(old) - len(new)) <= max(2, len(old) // 5)
 
 
 def _change_spans(before: str, after: str, repairs: Counter) -> list[Span]:
@@ -182,7 +185,7 @@ def _change_spans(before: str, after: str, repairs: Counter) -> list[Span]:
             spans.append(Span(old, "removed"))
         elif not old:
             spans.append(Span(new, "added"))
-        elif (old, new) in repairs or ("\n" not in old and (len(old) == len(new) or max(len(old), len(new)) <= 4)):
+        elif (old, new) in repairs or _substitution(old, new):
             spans.append(Span(new, "repaired", old))
         else:
             spans.extend((Span(old, "removed"), Span(new, "added")))
@@ -289,9 +292,13 @@ def annotate(original: list[str], documents: list[list[str]], removals: list[Rem
 
 
 def normalised_lines(text: str, source_path: str) -> tuple[list[str], list[Removal]]:
-    """The page's lines as the first stage after normalisation sees them, and what extraction removed."""
-    prefix = RECIPE[:RECIPE.index("normalize") + 1] if "normalize" in RECIPE else ()
-    page = run_recipe(page_from_text(text, source_path), CleanContext(), prefix)
+    """The page's lines after the safe normalisation alone, and what HTML extraction removed.
+
+    Only the `normalize` stage runs (white space, invisible characters, look-alike forms): the
+    lines are what a reader of the raw page sees, so that every change a repairing or removing
+    stage makes, wherever it sits in the recipe, shows up as a difference.
+    """
+    page = run_recipe(page_from_text(text, source_path), CleanContext(), ("normalize",))
     draft = page.drafts[0]
     return list(draft.lines), list(draft.audit.removed)
 

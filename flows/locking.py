@@ -36,6 +36,7 @@ LOCK_FOLDER = "_state/lock"
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 600.0
 CLAIM_ATTEMPTS = 6
+WAIT_POLL_SECONDS = 2.0
 
 
 class OutputLocked(RuntimeError):
@@ -88,11 +89,12 @@ def _delete_if_present(filesystem: pafs.FileSystem, path: str) -> None:
 class OutputLock:
     """Hold the output folder for one run: `with OutputLock(fs, root, run_id): …`."""
 
-    def __init__(self, filesystem: pafs.FileSystem, root: str, run_id: str, *,
+    def __init__(self, filesystem: pafs.FileSystem, root: str, run_id: str, *, wait: float = 0.0,
                  stale_after: float = STALE_AFTER_SECONDS, heartbeat: float = HEARTBEAT_SECONDS):
         self.fs = filesystem
         self.folder = f"{root}/{LOCK_FOLDER}"
         self.run_id = run_id
+        self.wait = wait  # seconds to wait for a live holder to finish before giving up
         self.stale_after = stale_after
         self.heartbeat = heartbeat
         self.claim: Claim | None = None
@@ -145,6 +147,17 @@ class OutputLock:
             f"hosts: after {self.stale_after:.0f} s without heartbeat) or delete the files in {self.folder}.")
 
     def acquire(self) -> None:
+        """Take the lock, waiting up to `wait` seconds for a live holder; else raise `OutputLocked`."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                return self._try_acquire()
+            except OutputLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(WAIT_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+
+    def _try_acquire(self) -> None:
         self.fs.create_dir(self.folder, recursive=True)
         me = psutil.Process()
         for attempt in range(CLAIM_ATTEMPTS):

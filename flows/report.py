@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-from bisect import bisect_right
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,7 +33,8 @@ from cleaners.decode import Undecodable, decode_bytes
 from cleaners.document import Removal
 from flows.explain import Annotated, ShownLine, Span, annotate, normalised_lines
 from flows.progress import RUN_SCHEMA, RUNS
-from flows.storage import DOCUMENT_SCHEMA, DOCUMENTS, MANIFEST, MANIFEST_SCHEMA, QUARANTINE, QUARANTINE_SCHEMA, OutputStore
+from flows.storage import (DOCUMENT_SCHEMA, DOCUMENTS, MANIFEST, MANIFEST_SCHEMA, QUARANTINE, QUARANTINE_SCHEMA, STATE,
+                           OutputStore)
 
 DEFAULT_SAMPLES = 6
 TOP_LINES_PER_SITE = 10
@@ -279,7 +280,7 @@ def collect(out: str, raw_root: str | Path | None = None, samples: int = DEFAULT
     docs = _read(store, DOCUMENTS, DOCUMENT_SCHEMA, doc_columns)
     quarantine = _read(store, QUARANTINE, QUARANTINE_SCHEMA, QUARANTINE_SCHEMA.names)
     manifest = _read(store, MANIFEST, MANIFEST_SCHEMA, ["raw_sha256", "source_path", "n_docs", "quarantined", "run_id"])
-    records = _read(store, f"_state/{RUNS}", RUN_SCHEMA, RUN_SCHEMA.names)
+    records = _read(store, f"{STATE}/{RUNS}", RUN_SCHEMA, RUN_SCHEMA.names)
     data = ReportData(out=out, generated_at=datetime.now(timezone.utc), documents=docs.num_rows,
                       files=len(pc.unique(docs["source_path"])) if docs.num_rows else 0,
                       quarantined=quarantine.num_rows)
@@ -340,7 +341,8 @@ def bar_chart(items: list[tuple[str, float]], title: str, color: str = "#4e79a7"
     if not shown:
         return '<p class="empty">nothing recorded</p>'
     label_w, bar_w, row_h, pad = 170, 340, 22, 6
-    width, height = label_w + bar_w + 90, pad * 2 + row_h * len(shown)
+    more = len(items) - len(shown)
+    width, height = label_w + bar_w + 90, pad * 2 + row_h * (len(shown) + (1 if more else 0))
     top = max(value for _, value in shown) or 1
     out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{esc(title)}"><title>{esc(title)}</title>']
@@ -352,8 +354,9 @@ def bar_chart(items: list[tuple[str, float]], title: str, color: str = "#4e79a7"
         out.append(f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
                    f'fill="{color}"><title>{esc(_visible(label))}: {esc(value_format.format(value))}</title></rect>')
         out.append(f'<text class="value" x="{label_w + w + 5:.1f}" y="{y + 15}">{esc(value_format.format(value))}</text>')
-    if len(items) > len(shown):
-        out.append(f'<desc>{len(items) - len(shown)} more not shown</desc>')
+    if more:
+        out.append(f'<text class="value" x="{label_w}" y="{pad + len(shown) * row_h + 15}">'
+                   f'… and {more:,} more</text>')
     out.append("</svg>")
     return "".join(out)
 

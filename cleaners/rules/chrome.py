@@ -50,7 +50,7 @@ class ChromeRule:
         return f"{self.kind}:{self.name}"
 
 
-C = r"\s*[:：]\s*"  # a label colon, ASCII or full-width, with optional spaces
+C = r"\s{0,3}[:：]\s{0,3}"  # a label colon, ASCII or full-width, with optional spaces
 CJK = r"\u4e00-\u9fff"
 DATE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
 CN_DATE = r"\d{4}年\d{1,2}月\d{1,2}日"
@@ -60,8 +60,8 @@ LANDLINE = r"(?<!\d)(?:0\d{2,3}[-—－]?\d{7,8}|400[-—－]?\d{3}[-—－]?\d{
 IM_ID = r"[A-Za-z][A-Za-z0-9_-]{4,19}|\d{5,12}"
 WECHAT_WORDS = ("微信", "VX", "Vx", "vx", "wx", "WX", "weixin", "WeChat", "wechat", "V信", "v信", "薇信", "威信")
 WECHAT = r"(?:微信号?|VX|Vx|vx|wx|WX|weixin|WeChat|wechat|[Vv]信|薇信|威信)"
-EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-DOMAIN = r"(?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]{1,40}(?:\.[a-z0-9-]{1,20})*\.(?:com|cn|net|org|cc|top|vip|info|xyz)(?:\.cn)?(?:/[\w./?=&%-]*)?"
+EMAIL = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,4}\.[A-Za-z]{2,12}"
+DOMAIN = r"(?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]{1,40}(?:\.[a-z0-9-]{1,20}){0,4}\.(?:com|cn|net|org|cc|top|vip|info|xyz)(?:\.cn)?(?:/[\w./?=&%-]{0,120})?"
 # Labels of document-site metadata fields ("上传人:", "页数:", "来源:" ...).
 META_LABEL = (r"(?:上传人|上传者|贡献者|分享者|发布者|发布人|文档编号|上传时间|发布时间|更新时间|发布日期|"
               r"文档格式|格式|页数|大小|文件大小|下载次数|浏览次数|浏览量|阅读量|阅读数|点击量|点击数|点击|"
@@ -70,20 +70,20 @@ META_LABEL = (r"(?:上传人|上传者|贡献者|分享者|发布者|发布人|�
 URL_HINTS = ("www.", "http", ".com", ".cn", ".net", ".org", ".cc", ".top", ".vip", ".info", ".xyz")
 NUMBERED = r"(?:\d{1,2}[、.．)）]|[(（]\d{1,2}[)）])"
 # A line of a list of links: short, not a sentence, not an outline heading of the document.
-LIST_ITEM = r"^(?![一二三四五六七八九十]+、)[^。！？!?；;]{2,80}$"
+LIST_ITEM = r"^(?![一二三四五六七八九十]{1,4}、)[^。！？!?；;]{2,80}$"
 # Lines that are the document's own structure, never chrome on frequency or position alone:
 # salutations, outline headings, sign-off dates.
 BODY_STRUCTURE = (r"^(?:同志们|各位|尊敬的|女士们|先生们|亲爱的|大家好|谢谢)"
-                  r"|^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十\d]+[章节条部分]|"
+                  r"|^(?:[一二三四五六七八九十]{1,4}、|[(（][一二三四五六七八九十\d]{1,4}[)）]|第[一二三四五六七八九十\d]{1,4}[章节条部分]|"
                   r"\d{1,2}[、.．]\D|[一二三四五六七八九十]是|首先|其次|最后)"
                   r"|^\d{4}年\d{1,2}月(?:\d{1,2}日)?$")
 
 RULES: tuple[ChromeRule, ...] = (
     # --- breadcrumbs -------------------------------------------------------------------------
     ChromeRule("breadcrumb", "location", r"^(?:当前位置|您的位置|你的位置|您现在的位置|现在位置|所在位置|位置)[:：]", max_len=160),
-    ChromeRule("breadcrumb", "home_path", r"^(?:首页|主页|网站首页)\s*(?:[>›»/→]|&gt;)", max_len=160),
-    ChromeRule("breadcrumb", "path", rf"^[^，。！？,]{{1,16}}(?:\s*[>›»→]\s*[^，。！？,>›»→]{{1,24}}){{2,}}$"
-               rf"|^[^，。！？,/]{{1,16}}(?:\s+/\s+[^，。！？,/]{{1,30}}){{2,}}$",
+    ChromeRule("breadcrumb", "home_path", r"^(?:首页|主页|网站首页)\s{0,3}(?:[>›»/→]|&gt;)", max_len=160),
+    ChromeRule("breadcrumb", "path", rf"^[^，。！？,]{{1,16}}(?:\s{{0,3}}[>›»→]\s{{0,3}}[^，。！？,>›»→]{{1,24}}){{2,}}$"
+               rf"|^[^，。！？,/]{{1,16}}(?:\s{{1,3}}/\s{{1,3}}[^，。！？,/]{{1,30}}){{2,}}$",
                where="outside", max_len=120),
     # --- navigation ---------------------------------------------------------------------------
     ChromeRule("nav", "desktop_shortcut",
@@ -92,92 +92,94 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("nav", "back_to_top", r"^(?:回到顶部|返回顶部|回顶部|TOP|Top|top|↑)$"),
     ChromeRule("nav", "confirm_dialog", r"^(?:确认删除|确定删除|确定要删除|是否删除)\S{0,8}[?？]?$"),
     ChromeRule("nav", "account",
-               r"^(?:[•·]\s*)?(?:登录|注册|免费注册|登录\s*[|/]\s*注册|退出|我的下载|我的收藏|我的文档|我的主页|"
+               r"^(?:[•·]\s{0,3})?(?:登录|注册|免费注册|登录\s{0,3}[|/]\s{0,3}注册|退出|我的下载|我的收藏|我的文档|我的主页|"
                r"会员中心|个人中心|用户中心|搜索资料|搜索|站内搜索|我的图书馆|留言交流|联系客服|在线客服|"
                r"意见反馈|帮助中心|网站地图|关于我们|联系我们|我要投稿|投稿|手机版|客户端|APP下载|下载APP|"
                r"返回首页|网站首页|首页)$"),
     ChromeRule("nav", "toolbar",
-               r"^(?:[【\[(（]?\s*(?:字体|字号)?[:：]?\s*(?:大|中|小|打印|关闭|关闭窗口|收藏|分享到?|全屏|转藏|举报|"
-               r"纠错|返回|默认|加大|减小|放大|缩小|复制链接|更多)\s*[】\])）]?[\s|｜]*)+$"),
+               r"^(?:[【\[(（]?(?:字体|字号)?[:：]?(?:大|中|小|打印|关闭|关闭窗口|收藏|分享到?|全屏|转藏|举报|"
+               r"纠错|返回|默认|加大|减小|放大|缩小|复制链接|更多)[】\])）]?[\s|｜]?)+$"),
     ChromeRule("nav", "prev_next", r"^(?:上一篇|下一篇|上一条|下一条|上一章|下一章|前一篇|后一篇)[:：]", max_len=160),
-    ChromeRule("nav", "pager", r"^(?:上一页|下一页|首页|尾页|末页|\d{1,3}|[<>«»‹›]|\.{3}|…|\s|[\[\]])+$",
+    ChromeRule("nav", "pager", r"^(?:上一页|下一页|首页|尾页|末页|[\d<>«»‹›.…\s\[\]])+$",
                where="outside", max_len=40),
     ChromeRule("nav", "doc_actions",
                r"^(?:返回|下载|相关|举报|分享|收藏|打印|评论|阅读|全屏|回复|引用|使用道具|支持|反对|点赞|转发)"
-               r"(?:\s+(?:返回|下载|相关|举报|分享|收藏|打印|评论|阅读|全屏|回复|引用|使用道具|支持|反对|点赞|转发)){1,}$"),
+               r"(?:\s{1,3}(?:返回|下载|相关|举报|分享|收藏|打印|评论|阅读|全屏|回复|引用|使用道具|支持|反对|点赞|转发)){1,}$"),
     ChromeRule("nav", "follow_prompt",
                r"点击(?:上方|下方|左上角|右上角)?(?:蓝字|关注|名片)|(?:关注|订阅)我们$|^(?:写留言|留言|在看|点赞|赞赏|喜欢此内容的人还喜欢)$|"
-               r"(?:阅读|浏览)\s*\d+\s*(?:在看|赞|点赞)\s*\d+", max_len=40),
-    ChromeRule("nav", "login_prompt", r"(?:请\s*)?登录\s*后(?:使用|才能|可以|发表|查看|下载|评论)|没有帐号|没有账号|立即注册|"
+               r"(?:阅读|浏览)\s{0,3}\d{1,9}\s{0,3}(?:在看|赞|点赞)\s{0,3}\d{1,9}", max_len=40),
+    ChromeRule("nav", "login_prompt", r"(?:请\s{0,3})?登录\s{0,3}后(?:使用|才能|可以|发表|查看|下载|评论)|没有帐号|没有账号|立即注册|"
                r"免费注册|注册/登录|登录/注册", max_len=60),
-    ChromeRule("nav", "share", r"^分享到?[:：]?\s*(?:微信|微博|QQ|朋友圈|空间|豆瓣|\s|[|｜])*$|分享到[:：]?\s*$", max_len=40),
+    ChromeRule("nav", "share", r"^分享到?[:：]?(?:微信|微博|QQ|朋友圈|空间|豆瓣|[\s|｜])*$", max_len=40),
     ChromeRule("nav", "menu_line",
-               r"^(?!#)(?=.*[\u4e00-\u9fff])(?:(?:[^\s，。！？、；：,.!?;:]{1,6}|[A-Za-z]{1,12})[\s|｜/·]+){3,}(?:[^\s，。！？、；：,.!?;:]{1,6}|[A-Za-z]{1,12})$",
+               r"^(?!#)(?=.{0,100}[\u4e00-\u9fff])(?:[^\s|｜/·，。！？、；：,.!?;:]{1,12}[\s|｜/·]{1,3}){3,20}[^\s|｜/·，。！？、；：,.!?;:]{1,12}$",
                where="outside", max_len=100),
     # --- upload metadata ---------------------------------------------------------------------
-    ChromeRule("upload_meta", "fields", rf"^(?!.*[。！？]$).*?{META_LABEL}{C}.*?{META_LABEL}{C}", max_len=240),
+    ChromeRule("upload_meta", "fields", rf"^(?!.{{0,240}}[。！？]$).{{0,240}}?{META_LABEL}{C}.{{0,240}}?{META_LABEL}{C}", max_len=240),
     ChromeRule("upload_meta", "single_field",
                rf"^(?:上传人|上传者|上传用户|文档编号|上传时间|文档格式|下载积分|浏览次数|下载次数|点击量|点击数|阅读量|"
-               rf"阅读次数|责任编辑|编辑|发布者|所属分类|相关标签|标签|Tags|TAGS|文档星级|文档价格){C}", max_len=120),
+               rf"阅读次数|责任编辑|编辑|发布者|所属分类|相关标签|标签|Tags|TAGS|文档星级|文档价格|文档页数|文档大小|文件格式){C}", max_len=120),
     ChromeRule("upload_meta", "shared_by_member",
-               r"由会员分享|可在线阅读|请在.{1,30}上搜索|文档贡献者|(?:分享|上传)文档(?:赚钱|赚取收益|得收益)|上传于\s*\d", max_len=400),
+               r"由会员分享|可在线阅读|请在.{1,30}上搜索|文档贡献者|(?:分享|上传)文档(?:赚钱|赚取收益|得收益)|上传于\s{0,3}\d", max_len=400),
     ChromeRule("upload_meta", "uploader_card",
                r"^(?:实名认证|认证用户|内容提供者|文档贡献者|上传者|粉丝|\+?关注|已关注|私信|TA的文档|他的文档|"
                r"进入店铺|店铺|个人认证|机构认证|官方认证|优质创作者)$"),
     ChromeRule("upload_meta", "section_label",
                r"^(?:资源描述|文档介绍|资料介绍|内容提示|文档列表|内容简介|文档简介|文本预览|全文预览|预览|文档信息|"
                r"文档描述|资源简介|碎片内容|免费预览|下载提示|温馨提示|下载说明|特别提示|相关链接|友情链接)[:：]?$"),
-    ChromeRule("upload_meta", "snippet_label", rf"^(?:下载积分{C}\d+\s*)?(?:内容提示|文档介绍|资料介绍){C}", scope="span",
+    ChromeRule("upload_meta", "snippet_label", rf"^(?:下载积分{C}\d{{1,9}}\s{{0,3}})?(?:内容提示|文档介绍|资料介绍){C}", scope="span",
                needs=("内容提示", "文档介绍", "资料介绍")),
     ChromeRule("upload_meta", "counters",
-               r"已关闭评论|(?<![\d.])\d+\s*(?:人浏览|次浏览|浏览|次阅读|人阅读|字阅读|人已下载|次下载|人下载|人评论|条评论|"
-               r"人收藏|次收藏|人点赞|个赞)(?:\s|$|[|｜)）])|(?:^|\s)阅\s*\d+\s*$|(?:浏览|阅读|下载|点击)[(（]\d+[)）]",
+               r"已关闭评论|(?<![\d.])\d{1,9}\s{0,3}(?:人浏览|次浏览|浏览|次阅读|人阅读|字阅读|人已下载|次下载|人下载|人评论|条评论|"
+               r"人收藏|次收藏|人点赞|个赞)(?:\s|$|[|｜)）])|(?:^|\s)阅\s{0,3}\d{1,9}\s{0,3}$|(?:浏览|阅读|下载|点击)[(（]\d{1,9}[)）]",
                max_len=80),
     ChromeRule("upload_meta", "attachment",
-               r"\.(?:png|jpe?g|gif|bmp|webp|docx?|pdf|zip|rar)\s*[(（]\s*\d+(?:\.\d+)?\s*[KMG]?B\s*[,，]\s*下载次数[:：]\s*\d+\s*[)）]",
+               r"\.(?:png|jpe?g|gif|bmp|webp|docx?|pdf|zip|rar)\s{0,3}[(（]\s{0,3}\d{1,9}(?:\.\d{1,9})?\s{0,3}[KMG]?B\s{0,3}[,，]\s{0,3}下载次数[:：]\s{0,3}\d{1,9}\s{0,3}[)）]",
                max_len=160),
     ChromeRule("upload_meta", "article_byline",
-               rf"^(?:原创|转载|首发)\s.{{0,40}}{DATE}|{DATE}\s+{CLOCK}\s*发表于[{CJK}]{{2,4}}$", max_len=100),
-    ChromeRule("upload_meta", "dated_byline", rf"^{DATE}(?:\s+{CLOCK})?\s+\S{{1,20}}\s+(?:阅|浏览|阅读)\s*\d+", max_len=80),
+               rf"^(?:原创|转载|首发)\s.{{0,40}}{DATE}|{DATE}\s{{1,3}}{CLOCK}\s{{0,3}}发表于[{CJK}]{{2,4}}$", max_len=100),
+    ChromeRule("upload_meta", "dated_byline", rf"^{DATE}(?:\s{{1,3}}{CLOCK})?\s{{1,3}}\S{{1,20}}\s{{1,3}}(?:阅|浏览|阅读)\s{{0,3}}\d{{1,9}}", max_len=80),
     # --- page and preview markers ------------------------------------------------------------
-    ChromeRule("page_marker", "file_page", r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)_第\s*\d+\s*页$", max_len=200),
-    ChromeRule("page_marker", "page_of", r"\s*第\s*\d+\s*页\s*[/／,，]?\s*共\s*\d+\s*页\s*$", scope="span"),
-    ChromeRule("page_marker", "page_fraction", r"^[-—–]?\s*\d{1,3}\s*[/／]\s*\d{1,3}\s*[-—–]?$", where="outside"),
+    ChromeRule("page_marker", "file_page", r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)_第\s{0,3}\d{1,9}\s{0,3}页$", max_len=200),
+    ChromeRule("page_marker", "page_of", r"\s{0,3}第\s{0,3}\d{1,9}\s{0,3}页\s{0,3}[/／,，]?\s{0,3}共\s{0,3}\d{1,9}\s{0,3}页\s{0,3}$", scope="span"),
+    ChromeRule("page_marker", "page_fraction", r"^[-—–]?\s{0,3}\d{1,3}\s{0,3}[/／]\s{0,3}\d{1,3}\s{0,3}[-—–]?$", where="outside"),
     ChromeRule("page_marker", "read_more",
-               r"^(?:点击)?(?:查看|阅读|展开|显示)(?:更多|全文|剩余全文|余下全文|剩余内容|完整内容)(?:内容)?\s*(?:>>|》|>|»|…|\.{3})*$"
-               r"|^(?:点击|继续)?展开(?:阅读)?全文\s*(?:>>|》|>|»|…|∨|\.{3})*$|^(?:收起|全文完|查看原文)$"),
-    ChromeRule("page_marker", "preview_left", r"(?:还剩|剩余)\s*\d+\s*页未读|下载文档到电脑|试读已?结束|预览已结束|免费预览已?结束|"
-               r"本文档预览结束|想要获取完整内容|共\s*\d+\s*页[，,]?\s*可(?:免费)?预览\s*\d+\s*页|剩余\s*\d+\s*页可下载",
+               r"^(?:点击)?(?:查看|阅读|展开|显示)(?:更多|全文|剩余全文|余下全文|剩余内容|完整内容)(?:内容)?\s{0,3}[>》»….]{0,6}$"
+               r"|^(?:点击|继续)?展开(?:阅读)?全文\s{0,3}[>》»…∨.]{0,6}$|^(?:收起|全文完|查看原文)$"
+               r"|^返回\S{1,8}[,，]?\s{0,2}查看更多$|^本文档共\s{0,2}\d{1,4}\s{0,2}页"),
+    ChromeRule("page_marker", "preview_left", r"(?:还剩|剩余)\s{0,3}\d{1,9}\s{0,3}页未读|下载文档到电脑|试读已?结束|预览已结束|免费预览已?结束|"
+               r"本文档预览结束|想要获取完整内容|共\s{0,3}\d{1,9}\s{0,3}页[，,]?\s{0,3}可(?:免费)?预览\s{0,3}\d{1,9}\s{0,3}页|剩余\s{0,3}\d{1,9}\s{0,3}页可下载",
                scope="tail",
                needs=("未读", "下载文档到电脑", "试读", "预览", "想要获取", "可下载")),
-    ChromeRule("page_marker", "continue_reading", r"^(?:\d+\s*页未读[,，]?\s*)?继续阅读[.。]?$|^(?:加载中|正在加载|loading)(?:\.{3}|…)?$"),
-    ChromeRule("page_marker", "truncation", rf"(?<=[{CJK}A-Za-z0-9，,、])\s?\.{{3,6}}\s*$", scope="span", min_len=20),
+    ChromeRule("page_marker", "continue_reading", r"^(?:\d{1,9}\s{0,3}页未读[,，]?\s{0,3})?继续阅读[.。]?$|^(?:加载中|正在加载|loading)(?:\.{3}|…)?$"),
+    ChromeRule("page_marker", "truncation", rf"(?<=[{CJK}A-Za-z0-9，,、])\s?\.{{3,6}}\s{{0,3}}$", scope="span", min_len=20),
     # --- VIP and download banners -------------------------------------------------------------
-    ChromeRule("banner", "vip_suffix", r"\s*(?:VIP|vip)(?:专享|免费|专属|精品)\s*$", scope="span"),
+    ChromeRule("banner", "vip_suffix", r"\s{0,3}(?:VIP|vip)(?:专享|免费|专属|精品)\s{0,3}$", scope="span"),
     ChromeRule("banner", "vip",
-               r"VIP专享|VIP免费|VIP会员|开通VIP|开通会员|升级VIP|成为VIP|VIP特权|超级会员|会员免费下载|^VIP$", max_len=40),
+               r"VIP专享|VIP免费|VIP会员|开通VIP|开通会员|升级VIP|成为VIP|VIP特权|超级会员|会员免费下载|^VIP$|新客立减|"
+               r"限时优惠|限时免费|领取优惠券|优惠券|打开APP|APP内(?:打开|阅读)|下载客户端", max_len=40),
     ChromeRule("banner", "download",
-               r"^下载$|下载券|下载积分|积分下载|(?<![\d.])\d+\s*积分(?:\s|$)|免费下载|立即下载|付费下载|点击下载|本地下载|"
-               r"下载文档|下载此文档|下载本文档|文档下载|下载word|下载WORD|下载PDF|下载地址|(?<![\d.])\d+\s*金币|[￥¥]\s*\d+",
+               r"^下载$|下载券|下载积分|积分下载|(?<![\d.])\d{1,9}\s{0,3}积分(?:\s|$)|免费下载|立即下载|付费下载|点击下载|本地下载|"
+               r"下载文档|下载此文档|下载本文档|文档下载|下载word|下载WORD|下载PDF|下载地址|(?<![\d.])\d{1,9}\s{0,3}金币|[￥¥]\s{0,3}\d{1,9}",
                max_len=40),
     # --- contacts and ads --------------------------------------------------------------------
-    ChromeRule("contact", "wechat", rf"{WECHAT}\s*(?:号)?\s*[:：]?\s*(?:{IM_ID})", scope="clause",
+    ChromeRule("contact", "wechat", rf"{WECHAT}\s{{0,3}}(?:号)?\s{{0,3}}[:：]?\s{{0,3}}(?:{IM_ID})", scope="clause",
                needs=WECHAT_WORDS),
     ChromeRule("contact", "add_me", r"(?:加|添加|联系|咨询)(?:客服|作者|小编)?(?:微信|[Vv]信|VX|vx|QQ|qq|薇信|威信)",
                scope="clause",
                needs=WECHAT_WORDS + ("QQ", "qq")),
-    ChromeRule("contact", "qq", r"(?:QQ|qq|Q\s?Q|扣扣)(?:群|号)?\s*[:：]?\s*[1-9]\d{4,11}", scope="clause",
+    ChromeRule("contact", "qq", r"(?:QQ|qq|Q\s?Q|扣扣)(?:群|号)?\s{0,3}[:：]?\s{0,3}[1-9]\d{4,11}", scope="clause",
                needs=("QQ", "qq", "Q Q", "扣扣")),
-    ChromeRule("contact", "service_id", r"客服(?:微信|QQ|qq|电话|热线|邮箱|号)?\s*[:：]?\s*[A-Za-z0-9_-]{5,}", scope="clause",
+    ChromeRule("contact", "service_id", r"客服(?:微信|QQ|qq|电话|热线|邮箱|号)?\s{0,3}[:：]?\s{0,3}[A-Za-z0-9_-]{5,}", scope="clause",
                needs=("客服",)),
     ChromeRule("contact", "service_line",
-               r"^(?:[•·]\s*)?(?:联系|添加|在线|专属)?客服(?:微信|QQ|电话|中心|热线)?$|扫一扫|扫码(?:关注|添加|加|联系|咨询|下载)|"
+               r"^(?:[•·]\s{0,3})?(?:联系|添加|在线|专属)?客服(?:微信|QQ|电话|中心|热线)?$|扫一扫|扫码(?:关注|添加|加|联系|咨询|下载)|"
                r"长按识别|识别二维码|二维码|关注(?:我们的)?(?:微信)?公众号", max_len=40),
     ChromeRule("contact", "hotline",
-               rf"(?:举报|投诉|客服|咨询|服务|合作|广告|商务|代写|代笔)(?:电话|热线|专线|手机)?\s*[:：]?\s*(?:{MOBILE}|{LANDLINE})",
+               rf"(?:举报|投诉|客服|咨询|服务|合作|广告|商务|代写|代笔)(?:电话|热线|专线|手机)?\s{{0,3}}[:：]?\s{{0,3}}(?:{MOBILE}|{LANDLINE})",
                scope="clause",
                needs=("举报", "投诉", "客服", "咨询", "服务", "合作", "广告", "商务", "代写", "代笔")),
-    ChromeRule("contact", "site_email", rf"(?:举报|投诉|客服|投稿|合作|广告|版权|侵权)(?:邮箱|邮件|E-?mail)?\s*[:：]?\s*{EMAIL}",
+    ChromeRule("contact", "site_email", rf"(?:举报|投诉|客服|投稿|合作|广告|版权|侵权)(?:邮箱|邮件|E-?mail)?\s{{0,3}}[:：]?\s{{0,3}}{EMAIL}",
                scope="clause",
                needs=("@",)),
     ChromeRule("contact", "ghostwriting", r"代写|代笔|(?:论文|材料)(?:发表|代发|期刊).{0,6}(?:请|可)?(?:加|联系|咨询)", scope="clause",
@@ -187,19 +189,19 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("contact", "email", rf"(?:邮箱|E-?mail|email|邮件)?{C}?{EMAIL}", where="outside", max_len=80),
     # --- paid-download and copyright disclaimers ---------------------------------------------
     ChromeRule("disclaimer", "numbered_block",
-               rf"^{NUMBERED}\s*(?:当您付费|本站|本网站|如文档|如您|用户|文档(?:只能|仅))", scope="block", max_len=400,
+               rf"^{NUMBERED}\s{{0,3}}(?:当您付费|本站|本网站|如文档|如您|用户|文档(?:只能|仅))", scope="block", max_len=400,
                follow=rf"^{NUMBERED}", follow_inside=True),
     ChromeRule("disclaimer", "site_terms",
                r"当您付费下载|付费(?:下载|前请)|购买了版权|本站(?:所有|仅|只|不|为|是|提供|发布|部分|内容|文档|资源|声明|对|收录|转载)|"
                r"本网站?(?:所有|发布|转载|不对|内容|声明|部分)|本平台(?:所有|不|内容|仅|只)|不代表本(?:站|网|平台)|版权归原作者|"
                r"版权归作者|如有侵权[,，]?(?:请|行为请)?(?:联系|告知|删除|通知)|侵权(?:请)?(?:联系|删除|必删)|侵犯了?您的(?:版权|权益|隐私)|"
-               r"给予删除|下载失败|重复下载|不扣分|侵删|违规举报|如若转载|请注明出处|转载请注明|"
+               r"给予删除|下载失败|重复下载|不扣分|侵删|违规举报|如若转载|请注明出处|转载请(?:注明|联系)|免责声明|"
                r"未经(?:许可|授权|允许|同意).{0,10}(?:转载|复制|使用|摘编)|文档(?:只能|仅)用于|交易模式|网络存储空间|"
-               r"上传人\s*[(（]含作者[)）]|合作方或网友|自行鉴别|版权(?:声明|说明)[:：]|版权归属|(?:用户|网友)(?:自行)?上传|上传用户|"
+               r"上传人\s{0,3}[(（]含作者[)）]|合作方或网友|自行鉴别|版权(?:声明|说明)[:：]|版权归属|(?:用户|网友)(?:自行)?上传|上传用户|"
                r"内容提供方|仅供(?:个人)?(?:学习|研究)(?:交流)?(?:使用|之用)?[,，。]?.{0,8}(?:下载|版权|删除)",
                scope="clause", max_len=500,
-               needs=("付费", "购买了版权", "本站", "本网", "本平台", "不代表本", "版权", "侵权", "侵删", "侵犯", "违规举报", "转载", "注明出处", "未经", "只能用于", "仅用于", "交易模式", "存储空间", "上传", "合作方", "自行鉴别", "内容提供方", "给予删除", "下载", "不扣分", "仅供")),
-    ChromeRule("disclaimer", "image_source", r"[(（]\s*图片来源(?:于)?(?:网络|互联网)[^)）]{0,10}[)）]", scope="span",
+               needs=("付费", "购买了版权", "本站", "本网", "本平台", "不代表本", "版权", "侵权", "侵删", "侵犯", "违规举报", "转载", "注明出处", "免责声明", "未经", "只能用于", "仅用于", "交易模式", "存储空间", "上传", "合作方", "自行鉴别", "内容提供方", "给予删除", "下载", "不扣分", "仅供")),
+    ChromeRule("disclaimer", "image_source", r"[(（]\s{0,3}图片来源(?:于)?(?:网络|互联网)[^)）]{0,10}[)）]", scope="span",
                needs=("图片来源",)),
     # --- comments ----------------------------------------------------------------------------
     ChromeRule("comment", "box",
@@ -207,10 +209,10 @@ RULES: tuple[ChromeRule, ...] = (
                r"请登录后(?:再)?(?:评论|发表)|登录后(?:才能)?(?:评论|发表)|文明上网|理性发言|暂无评论|抢沙发)", max_len=60),
     ChromeRule("comment", "forum_post",
                r"只看该作者|倒序浏览|阅读模式|电梯直达|跳转到指定楼层|使用道具|本帖最后由.{1,30}于.{5,30}编辑|"
-               r"^(?:楼主|沙发|板凳|地板|\d+#|\d+楼)$|您需要登录后才可以(?:回帖|发帖|下载|查看)|^(?:返回列表|高级模式|快速回复|"
-               r"发新帖|回复本帖|只看楼主)$|^查看[:：]\s*\d+\s*[|｜]\s*回复[:：]\s*\d+$|发表于\s*\d{4}-\d{1,2}-\d{1,2}",
+               r"^(?:楼主|沙发|板凳|地板|\d{1,9}#|\d{1,9}楼)$|您需要登录后才可以(?:回帖|发帖|下载|查看)|^(?:返回列表|高级模式|快速回复|"
+               r"发新帖|回复本帖|只看楼主)$|^查看[:：]\s{0,3}\d{1,9}\s{0,3}[|｜]\s{0,3}回复[:：]\s{0,3}\d{1,9}$|发表于\s{0,3}\d{4}-\d{1,2}-\d{1,2}",
                max_len=120),
-    ChromeRule("comment", "count", r"^(?:评论|回复|留言)\s*(?:[(（]\d+[)）]|\d+)?$|献花\s*[(（]\d+[)）]|转藏到|\d+\s*条(?:评论|回复)"),
+    ChromeRule("comment", "count", r"^(?:评论|回复|留言)\s{0,3}(?:[(（]\d{1,9}[)）]|\d{1,9})?$|献花\s{0,3}[(（]\d{1,9}[)）]|转藏到|\d{1,9}\s{0,3}条(?:评论|回复)"),
     # --- related / hot / recommended lists ---------------------------------------------------
     ChromeRule("related_list", "header",
                r"^(?:热门文档|热门推荐|热门文章|热门资料|热点文章|热门搜索|热点推荐|您可能关注的文档|你可能关注的文档|"
@@ -219,37 +221,37 @@ RULES: tuple[ChromeRule, ...] = (
                r"推荐文档|推荐下载|精彩推荐|为您推荐|为你推荐|延伸阅读|扩展阅读|拓展阅读|最新文章|最新文档|最新发布|最近更新|"
                r"精品文档|精选文档|阅读排行|下载排行|排行榜|本周排行|本月排行|大家都在看|看了本文的人还看了|下载该资料的人也在下载|"
                r"下载该资料的人还在阅读|其他人还看了|同类文档|同类资料|更多相关|更多推荐|更多精彩|热门标签|猜你想搜|"
-               r"相关热词|相关范文|精品范文|推荐范文|热门范文)\s*[:：]?\s*(?:>>|》|更多|more|MORE|\.{3}|…)?\s*$",
+               r"相关热词|相关范文|精品范文|推荐范文|热门范文|相关新闻|热点新闻|新闻排行|图片新闻|精彩图文|点击排行)\s{0,3}[:：]?\s{0,3}(?:>>|》|更多|more|MORE|\.{3}|…)?\s{0,3}$",
                scope="block", follow=LIST_ITEM),
     ChromeRule("related_list", "titled_header",
-               r"^[^，。！？]{2,40}?\s*(?:相关文章|相关阅读|相关推荐|相关范文|推荐阅读|相关文档|相关资料)\s*[:：]\s*$",
+               r"^[^，。！？]{2,40}?\s{0,3}(?:相关文章|相关阅读|相关推荐|相关范文|推荐阅读|相关文档|相关资料)\s{0,3}[:：]\s{0,3}$",
                scope="block", follow=LIST_ITEM),
     ChromeRule("related_list", "readers_also",
                r"^(?:阅读|下载|浏览|看|读)(?:了|过)?(?:该|本|这篇|此)?(?:文档|文章|资料|内容)的(?:用户|人|网友)(?:还|也|都)(?:在)?"
-               r"(?:阅读|下载|看|浏览|喜欢)(?:了)?(?:这些|以下)?(?:文档|文章|资料)?\s*[:：]?$",
+               r"(?:阅读|下载|看|浏览|喜欢)(?:了)?(?:这些|以下)?(?:文档|文章|资料)?\s{0,3}[:：]?$",
                scope="block", follow=LIST_ITEM),
     ChromeRule("related_list", "inline_header", r"^(?:推荐|相关|热门|猜你喜欢)[:：].{0,60}[|｜].{0,200}$", max_len=300),
     ChromeRule("related_list", "dated_items",
-               rf"^(?:[-•·*▪◆]\s*|\d{{1,2}}[.、]\s*)?{DATE}\s+{CLOCK}\s*\S.{{1,100}}$|^(?:[-•·*▪◆]\s*)?\S.{{1,80}}?\s+{DATE}\s+{CLOCK}$",
+               rf"^(?:[-•·*▪◆]\s{{0,3}}|\d{{1,2}}[.、]\s{{0,3}})?{DATE}\s{{1,3}}{CLOCK}\s{{0,3}}\S.{{1,100}}$|^(?:[-•·*▪◆]\s{{0,3}})?\S.{{1,80}}?\s{{1,3}}{DATE}\s{{1,3}}{CLOCK}$",
                scope="run", min_run=2, max_len=140),
     ChromeRule("related_list", "dated_titles",
-               rf"^(?:[-•·*▪◆]\s*|\d{{1,2}}[.、]\s*)?(?:{DATE}|\[{DATE}\])\s*[^，。！？,!?]{{4,60}}$|^(?:[-•·*▪◆]\s*)?[^，。！？,!?]{{4,60}}?\s*[(（\[]?{DATE}[)）\]]?$",
+               rf"^(?:[-•·*▪◆]\s{{0,3}}|\d{{1,2}}[.、]\s{{0,3}})?(?:{DATE}|\[{DATE}\])\s{{0,3}}[^，。！？,!?]{{4,60}}$|^(?:[-•·*▪◆]\s{{0,3}})?[^，。！？,!?]{{4,60}}?\s{{0,3}}[(（\[]?{DATE}[)）\]]?$",
                scope="run", where="outside", max_len=90),
     ChromeRule("related_list", "counted_titles",
-               r"^(?:[-•·*▪◆]\s*)?[^，。！？,!?]{4,60}?\s*[(（]\d+[)）]$|^\S.{0,60}\d+\s*次(?:下载|阅读|浏览)|"
-               r"^\d+(?:\.\d+)?\s*(?:MB|KB|M|K|页)\s*[|｜]",
+               r"^(?:[-•·*▪◆]\s{0,3})?[^，。！？,!?]{4,60}?\s{0,3}[(（]\d{1,9}[)）]$|^\S.{0,60}\d{1,9}\s{0,3}次(?:下载|阅读|浏览)|"
+               r"^\d{1,9}(?:\.\d{1,9})?\s{0,3}(?:MB|KB|M|K|页)\s{0,3}[|｜]",
                scope="run", where="outside", max_len=90),
-    ChromeRule("related_list", "trailing_titles", rf"^(?![一二三四五六七八九十]+、|{NUMBERED}|第[一二三四五六七八九十\d]+)"
-               rf"(?=.*[{CJK}])[^，。！？；,!?;]{{6,40}}$",
+    ChromeRule("related_list", "trailing_titles", rf"^(?![一二三四五六七八九十]{{1,4}}、|{NUMBERED}|第[一二三四五六七八九十\d]{{1,4}})"
+               rf"(?=.{{0,240}}[{CJK}])[^，。！？；,!?;]{{6,40}}$",
                scope="run", where="after", min_run=3),
     # --- footers -----------------------------------------------------------------------------
     ChromeRule("footer", "icp_copyright",
-               r"^(?!.*。$).*(?:ICP(?:备|证|许可)(?:案号)?\s*[:：]?\s*[\dA-Z]|公网安备|网安备\s*\d|经营许可证|增值电信业务|网站标识码|信息网络传播视听|"
-               r"(?:互联网)?违法和不良信息举报|不良信息举报|版权所有|All\s+Rights\s+Reserved|Copyright|©|\(c\)\s*\d{4}|"
-               r"技术支持[:：]|主办单位[:：].{0,40}承办|建议使用.{0,20}浏览器|分辨率.{0,10}(?:浏览|显示)|^Powered\s+by|"
-               r"Processed\s+in\s+[\d.]+\s*second|GMT[+-]\d+,\s*\d{4}-)",
+               r"^(?!.{0,240}。$).{0,240}?(?:ICP(?:备|证|许可)(?:案号)?\s{0,3}[:：]?\s{0,3}[\dA-Z]|公网安备|网安备\s{0,3}\d|经营许可证|增值电信业务|网站标识码|信息网络传播视听|"
+               r"(?:互联网)?违法和不良信息举报|不良信息举报|版权所有|All\s{1,3}Rights\s{1,3}Reserved|Copyright|©|\(c\)\s{0,3}\d{4}|"
+               r"技术支持[:：]|主办单位[:：].{0,40}承办|建议使用.{0,20}浏览器|分辨率.{0,10}(?:浏览|显示)|^Powered\s{1,3}by|"
+               r"Processed\s{1,3}in\s{1,3}[\d.]{1,12}\s{0,3}second|GMT[+-]\d{1,9},\s{0,3}\d{4}-)",
                max_len=240),
-    ChromeRule("footer", "editor", r"^[(（\[]?\s*(?:责任编辑|责编|编辑|校对|审核|值班编辑)[:：][^，。！？]{1,30}[)）\]]?$",
+    ChromeRule("footer", "editor", r"^[(（\[]?\s{0,3}(?:责任编辑|责编|编辑|校对|审核|值班编辑)[:：][^，。！？]{1,30}[)）\]]?$",
                where="outside", max_len=50),
     # --- "here is what the editor collected for you" lead-ins ---------------------------------
     ChromeRule("lead_in", "editor_collected",
@@ -263,17 +265,17 @@ RULES: tuple[ChromeRule, ...] = (
                needs=("供大家", "供您", "供你", "欢迎", "希望", "仅供参考")),
     # --- watermarks injected into sentences ----------------------------------------------------
     ChromeRule("watermark_inline", "brand_slogan_url",
-               rf"[{CJK}]{{2,4}}\s*[—–\-|｜]{{1,2}}\s*[{CJK}A-Za-z0-9]{{2,20}}\s*{DOMAIN}", scope="span",
+               rf"[{CJK}]{{2,4}}\s{{0,3}}[—–\-|｜]{{1,2}}\s{{0,3}}[{CJK}A-Za-z0-9]{{2,20}}\s{{0,3}}{DOMAIN}", scope="span",
                needs=URL_HINTS),
     ChromeRule("watermark_inline", "visit_url", rf"本文(?:访问|来源|原文|链接)?(?:地址|网址|链接){C}{DOMAIN}", scope="span",
                needs=("本文",)),
     # --- anti-scraping junk --------------------------------------------------------------------
     ChromeRule("junk", "ascii_tail",
-               rf"(?<=[{CJK}。，！？；：”’）)])\s*(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{{8,}}\s*$",
+               rf"(?<=[{CJK}。，！？；：”’）)])\s{{0,3}}(?=[A-Za-z0-9]{{0,40}}[a-z])(?=[A-Za-z0-9]{{0,40}}[A-Z])(?=[A-Za-z0-9]{{0,40}}\d)[A-Za-z0-9]{{8,40}}\s{{0,3}}$",
                scope="span"),
     ChromeRule("junk", "script",
-               r"^(?:var\s+\w+\s*=\s*document\.|document\.(?:write|createElement|getElementById)|window\.(?:location|open|onload)|"
-               r"<script|<iframe|<ins\s|\(adsbygoogle|_hmt\.push|<div\s|<a\s+href|<img\s)", max_len=2000),
+               r"^(?:var\s{1,3}\w{1,40}\s{0,3}=\s{0,3}document\.|document\.(?:write|createElement|getElementById)|window\.(?:location|open|onload)|"
+               r"<script|<iframe|<ins\s|\(adsbygoogle|_hmt\.push|<div\s|<a\s{1,3}href|<img\s)", max_len=2000),
 )
 
 # A domain inside running text: the anchor of repeated inline watermarks.

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, MinHashScheme, signature, signatures, stale_rows,
-                            text_key)
+from cleaners.dedup import (DEFAULT_SCHEME, BandTable, DuplicateIndex, MinHashScheme, signature, signatures,
+                            stale_rows, text_key)
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
 from cleaners.split import split_stage
@@ -144,3 +144,19 @@ def test_bulk_and_single_signatures_agree_and_short_texts_work():
 def test_threshold_outside_0_1_is_refused():
     with pytest.raises(ValueError, match="threshold"):
         DuplicateIndex(threshold=0)
+
+
+@pytest.mark.parametrize("merge_at", [1, 7, 100_000])  # merged after every add, now and then, never
+def test_band_table_finds_every_document_with_a_key_before_and_after_merging(merge_at, monkeypatch):
+    monkeypatch.setattr(BandTable, "MERGE_AT", merge_at)
+    keys = np.random.default_rng(0).integers(0, 50, (40, 4)).astype(np.uint64)
+    expected: dict[int, set[int]] = {}
+    added, bulk = BandTable(), BandTable()
+    for doc, row in enumerate(keys):
+        added.add(doc, row)
+        for key in row.tolist():
+            expected.setdefault(key, set()).add(doc)
+    bulk.add_many(np.arange(len(keys)), keys)
+    for key in range(50):
+        query = np.array([key], dtype=np.uint64)
+        assert added.find(query) == bulk.find(query) == expected.get(key, set())

@@ -55,6 +55,29 @@ def test_words_in_their_normal_sense_stay():
     assert not audit.repairs
 
 
+RARE_BY_NATURE = {
+    "traditional": ["各位代表：過去一年，我們在黨中央堅強領導下，全面貫徹黨的二十大精神，經濟社會發展主要目標任務圓滿完成。"
+                    "國內生產總值增長百分之五，城鎮新增就業一千二百多萬人，居民消費價格漲幅保持在合理區間。",
+                    "這些成績來之不易，是全國各族人民團結奮鬥的結果。我們要進一步堅定信心，迎難而上，確保實現今年目標任務。"],
+    "cantonese": ["佢話今日唔得閒，所以冇嚟。我哋聽日再約啦，你話好唔好？呢度啲嘢好貴，不如去第度睇吓。"
+                  "佢哋嘅屋企喺邊度？我諗佢應該唔會嚟㗎喇。"],
+    "classical": ["子曰：學而時習之，不亦說乎？有朋自遠方來，不亦樂乎？人不知而不慍，不亦君子乎？",
+                  "大學之道，在明明德，在親民，在止於至善。知止而後有定，定而後能靜，靜而後能安，安而後能慮，慮而後能得。"],
+    "rare words": ["窈窕淑女，君子好逑。参差荇菜，左右流之。求之不得，寤寐思服。魑魅魍魉，饕餮貔貅，觊觎，龃龉，耄耋，踟蹰。"],
+    "chemistry": ["加入硫酸铵、氯化钾和磷酸二氢钾，再滴加酚酞、甲基橙指示剂。苯、甲苯、萘、蒽、菲等芳香烃，以及吡啶、嘧啶、"
+                  "嘌呤、吲哚等杂环化合物。羟基、羧基、羰基、醛基、酯基、醚键、氨基、巯基。"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RARE_BY_NATURE))
+def test_text_rare_by_nature_is_not_mistaken_for_damage(kind):
+    """Rare characters that are legitimate have no common neighbour above that reads right, mostly."""
+    lines = RARE_BY_NATURE[kind]
+    out, audit = repaired(lines)
+    assert out == lines
+    assert not audit.repairs
+
+
 def shift_damage(text: str, n_pairs: int, skip: int) -> dict[str, str]:
     """A font map no table holds: frequent characters of `text` → a character k below that prose never uses."""
     lm = load_charlm()

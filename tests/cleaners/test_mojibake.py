@@ -6,6 +6,7 @@ import pytest
 from cleaners.document import Audit, CleanContext, Page
 from cleaners.mojibake import mojibake_stage, repair_line
 from cleaners.pipeline import clean_text
+from tests.conftest import FIXTURES
 
 SENTENCE = "在全市打好污染防治攻坚战，推动高质量发展。2024年GDP增长5%"
 
@@ -102,3 +103,12 @@ def test_runs_before_normalize_so_c1_bytes_survive():
     assert any("\x80" <= ch <= "\x9f" for ch in garbled)
     page = clean_text("标题\n" + garbled + "。这是正文的其余部分，内容足够长。", "site/doc.txt")
     assert "推动高质量发展，建设美丽中国" in "\n".join(page.drafts[0].lines)
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "clean").glob("*.txt")) + sorted((FIXTURES / "web").glob("*.txt")),
+                         ids=lambda p: p.parent.name + p.name[:2])
+def test_real_pages_are_left_alone(path):
+    audit = Audit()
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert [repair_line(line, audit) for line in lines] == lines
+    assert not audit.repairs and not audit.removed

@@ -6,11 +6,14 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
+from cleaners.dedup import DuplicateIndex
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
+from cleaners.pipeline import CleanDoc, FileOutcome
 from cleaners.split import split_stage
+from flows.batch import FileRecord, RawFile
 from flows.clean_corpus import clean_corpus
-from flows.dedup_state import DEDUP_STATE
+from flows.dedup_state import DEDUP_STATE, mark_duplicates
 from flows.storage import OutputStore
 from tests.conftest import FIXTURES
 
@@ -70,3 +73,18 @@ def test_running_again_over_the_same_files_makes_no_self_duplicates(prefect_harn
     assert len(rows) == 2 and rows["site-a/original.txt"]["run_id"] == third["run_id"]
     assert rows["site-a/original.txt"]["duplicate_of"] is None
     assert rows["site-a/partial_copy.txt"]["duplicate_of"] == rows["site-a/original.txt"]["doc_id"]
+
+
+def test_a_retried_commit_marks_and_persists_the_same_rows_again(speeches):
+    """The commit task retries; marking the same batch twice must give the same answer and the same state."""
+    records = [FileRecord(RawFile(f"/raw/{name}", name, 0, 0.0), f"sha-{name}",
+                          FileOutcome([CleanDoc(0, None, text, [], [])]))
+               for name, text in (("a.txt", speeches[4]), ("b.txt", speeches[5]), ("bad.txt", ""))]
+    records[2].outcome.quarantine_reason = "empty"
+    index = DuplicateIndex()
+    first = mark_duplicates(index, records)
+    again = mark_duplicates(index, records)
+    a_id, b_id = (records[i].outcome.docs[0].doc_id(records[i].file.source_path) for i in (0, 1))
+    assert first[0] == again[0] == {b_id: a_id}
+    assert first[1][DEDUP_STATE].equals(again[1][DEDUP_STATE])
+    assert first[1][DEDUP_STATE].column("doc_id").to_pylist() == [a_id, b_id]
