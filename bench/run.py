@@ -275,7 +275,7 @@ def table(columns: dict[str, dict]) -> str:
                 continue
             try:
                 cells.append(_fmt(fn(name, r)))
-            except (KeyError, TypeError, ZeroDivisionError):
+            except (KeyError, TypeError, AttributeError, ZeroDivisionError):
                 cells.append("—")
         rows.append((label, cells))
 
@@ -398,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] scaled corpus: {big.files} files, {big.bytes / 1e6:.1f} MB", file=sys.stderr)
             columns[f"flow x1, {args.scale:g}x corpus"] = ours(
                 "flow", work / "corpus-scaled" / "raw", work / "out-flow-scaled", 1, args)
+        (work / "results.json").write_text(json.dumps(columns, indent=1))
         print(f"\nclean-corpus benchmark: {corpus.files:,} files, {corpus.bytes / 1e6:.1f} MB, "
               f"batches of {args.batch_files} files, {os.cpu_count()} CPUs, "
               f"recipe {args.recipe or 'full'}\n")

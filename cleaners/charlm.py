@@ -63,14 +63,15 @@ class CharLM:
         """
         text = DIGIT_RUN.sub("一", text)
         n = len(text)
-        best = [0.0] + [-math.inf] * n
+        best = [0.0] * (n + 1)
         logp = self.word_logp
+        unknown = self.unknown_logp
         for end in range(1, n + 1):
             ch = text[end - 1]
-            if not is_cjk(ch):
+            if not ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"):
                 best[end] = best[end - 1]
                 continue
-            value = best[end - 1] + logp.get(ch, self.unknown_logp)
+            value = best[end - 1] + logp.get(ch, unknown)
             for start in range(max(0, end - MAX_WORD_LEN), end - 1):
                 word_lp = logp.get(text[start:end])
                 if word_lp is not None and best[start] + word_lp > value:

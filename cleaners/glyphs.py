@@ -59,6 +59,9 @@ MIN_EXPLAINED = 0.8  # ... and most of its very rare characters must be repairab
 MAX_GAP_CJK = 300  # Chinese characters without a suspect that end a block
 EDGE_CJK = 100  # a block takes in neighbouring lines up to this many Chinese characters each side
 CORE_EDGE_CJK = 20  # ... and counts the nearest of them (a heading, a label) as damaged like itself
+DECISION_SITES = 40  # occurrences that decide a character's repair
+PLAIN_DECISION_SITES = 8  # ... for ordinary characters, of which a block holds thousands
+SETTLED_VERDICTS = 8  # agreeing occurrences after which a character's suspect verdict is reused
 MAX_ROUNDS = 5  # displacement chains (丌→不→与→专) are this deep at most
 
 TABLE: dict[str, tuple[str, ...]] = {}
@@ -126,13 +129,25 @@ def context_gain(lm: CharLM, wrong: str, right: str, gain: float) -> float:
     return gain - prior(wrong, right) - own
 
 
-def suspect_offsets(lm: CharLM, line: str) -> list[int]:
-    """Offsets, counted in Chinese characters, of very rare characters a neighbour above clearly repairs."""
+def suspect_offsets(lm: CharLM, line: str, verdicts: dict[str, list[bool]]) -> list[int]:
+    """Offsets, counted in Chinese characters, of very rare characters a neighbour above clearly repairs.
+
+    `verdicts` collects, per character, the outcome at its occurrences so
+    far; once `SETTLED_VERDICTS` of them agree, later occurrences take the
+    same verdict without being scored (a long damaged page stays fast).
+    """
     found = []
     n_cjk = 0
     for i, ch in enumerate(line):
-        if is_very_rare(ch) and max(gains(lm, line, i, candidates(ch)).values()) > DETECT_GAIN:
-            found.append(n_cjk)
+        if is_very_rare(ch):
+            seen = verdicts.setdefault(ch, [])
+            if len(seen) >= SETTLED_VERDICTS and len(set(seen[:SETTLED_VERDICTS])) == 1:
+                suspect = seen[0]
+            else:
+                suspect = max(gains(lm, line, i, candidates(ch)).values()) > DETECT_GAIN
+                seen.append(suspect)
+            if suspect:
+                found.append(n_cjk)
         n_cjk += is_cjk(ch)
     return found
 
@@ -149,7 +164,8 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
     group: list[int] = []  # line index of each suspect in the current group
     last_at = None
     position = 0  # Chinese characters seen before the current line
-    offsets = [suspect_offsets(lm, line) for line in lines]
+    verdicts: dict[str, list[bool]] = {}
+    offsets = [suspect_offsets(lm, line, verdicts) for line in lines]
     for index, line in enumerate(lines):
         for offset in offsets[index]:
             at = position + offset
@@ -240,30 +256,39 @@ class BlockRepair:
 
 
 def settle(lm: CharLM, block: BlockRepair, wanted, need, accept, options=candidates,
-           revisable: bool = False, edges: bool = False) -> None:
+           revisable: bool = False, edges: bool = False, decision_sites: int = DECISION_SITES,
+           screen_gain: float | None = None) -> None:
     """Decide each wanted character's repair from all its occurrences, then apply it.
 
     The character maps to the candidate with the highest summed gain when
-    `need(lm, ch, candidate, gains)` accepts the evidence of all sites; each occurrence is then changed
-    where `accept(lm, ch, right, gain)` agrees: unless context clearly objects
-    for characters that are wrong wherever they appear in a block, only where
-    context itself prefers the repair for ordinary ones.
+    `need(lm, ch, candidate, gains)` accepts the evidence of its sites (the
+    first `decision_sites` of them: enough to decide, and a long block stays
+    fast; with `screen_gain`, a character whose first site shows no candidate
+    gaining that much is passed over at once); each occurrence is then changed
+    where `accept(lm, ch, right, gain)`
+    agrees: unless context clearly objects for characters that are wrong
+    wherever they appear in a block, only where context itself prefers the
+    repair for ordinary ones.
     """
     for ch, sites in block.occurrences(wanted, edges).items():
         cands = options(ch)
         if not cands:
             continue
-        scored = [gains(lm, block.lines[li], i, cands) for li, i in sites]
+        first = gains(lm, block.lines[sites[0][0]], sites[0][1], cands)
+        if screen_gain is not None and max(first.values()) <= screen_gain:
+            continue
+        sample = [first] + [gains(lm, block.lines[li], i, cands) for li, i in sites[1:decision_sites]]
         total: Counter = Counter()
-        for one in scored:
+        for one in sample:
             total.update(one)
         right = max(total.items(), key=lambda kv: kv[1])[0]
-        if not need(lm, ch, right, [one[right] for one in scored]):
+        if not need(lm, ch, right, [one[right] for one in sample]):
             continue
         block.mapping[ch] = right
         block.settled.add(ch)
-        for (li, i), one in zip(sites, scored):
-            if accept(lm, ch, right, one[right]):
+        for n, (li, i) in enumerate(sites):
+            gain = sample[n][right] if n < len(sample) else gains(lm, block.lines[li], i, (right,))[right]
+            if accept(lm, ch, right, gain):
                 block.replace(li, i, right, revisable)
 
 
@@ -323,7 +348,8 @@ def repair_block(lm: CharLM, block: BlockRepair) -> None:
     refine_pairs(lm, block)
     refine(lm, block)
     follow_displacement(lm, block)
-    settle(lm, block, is_cjk, plain_need, plain_accept, plain_candidates, revisable=True, edges=True)
+    settle(lm, block, is_cjk, plain_need, plain_accept, plain_candidates, revisable=True, edges=True,
+           decision_sites=PLAIN_DECISION_SITES, screen_gain=PLAIN_GAIN / 2)
     revert_worse(lm, block)
 
 
@@ -351,7 +377,7 @@ def refine(lm: CharLM, block: BlockRepair) -> None:
         for li, i in positions:
             block.put(li, i, wrong)
         total: Counter = Counter()
-        for li, i in positions:
+        for li, i in positions[:DECISION_SITES]:
             total.update(gains(lm, block.lines[li], i, candidates(wrong)))
         right = max(total.items(), key=lambda kv: kv[1])[0] if total else block.mapping[wrong]
         block.mapping[wrong] = right
@@ -380,7 +406,7 @@ def refine_pairs(lm: CharLM, block: BlockRepair) -> None:
 
         def joint(option: tuple[str, str]) -> float:
             total = 0.0
-            for li, i in sites:
+            for li, i in sites[:DECISION_SITES]:
                 line = block.lines[li]
                 lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 2)
                 total += lm.score(line[lo:i] + option[0] + option[1] + line[i + 2:hi])

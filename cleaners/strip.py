@@ -29,6 +29,7 @@ import re._constants as sre_constants
 import re._parser as sre_parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .document import CleanContext, Draft, Page
 from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, MIN_WATERMARK_CONTEXT, RARE_CHAR_MIN, RARE_CHAR_SHARE,
@@ -36,7 +37,6 @@ from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, MIN_WATERMARK_CONTEXT,
 from .site_evidence import TOTAL_KEY, line_key
 from .title import clean_title, hint_candidates, is_title_like
 
-LINE_SCOPES = ("line", "block", "run")
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 PROSE_PUNCT = re.compile(r"[，。；！？,;!?、：]")
 SENTENCE_END = re.compile(r"[。！？!?；;]")
@@ -55,13 +55,13 @@ PROSE_SAMPLE = 160  # characters looked at to decide (bounds the cost on long pa
 SHORT_LINE = 40  # lines up to this length may be taken on position or repetition
 CLAIM_SHARE = 1 / 3  # a clause this large a share of its line makes the line chrome, not body
 MAX_CLAUSE = 200  # a "sentence" longer than this is cut back to its comma-clause
-ISLAND_MAX = 24
+ISLAND_MAX = 24  # a line this short between two removed lines outside the body is chrome too
 EDGE_ISLAND_MAX = 8  # at the page's edge only a line as short as a site's name counts as stranded
 MIN_EVIDENCE_CJK = 2  # position and repetition judge only lines with Chinese text
 MAX_TITLE_LINE = 120  # longer lines are never the page title
 END_WINDOW = 64  # end-anchored patterns are searched in this many last characters
 MAX_HITS_PER_RULE = 20
-RARE_CHECK_MAX = 200  # junk lines of rare characters are short; longer lines are not checked  # a line this short between two removed lines outside the body is chrome too
+RARE_CHECK_MAX = 200  # junk lines of rare characters are short; longer lines are not checked
 # Site evidence: a line recurring on at least this many pages (and this share of the site's pages).
 SITE_MIN_PAGES_OUTSIDE, SITE_SHARE_OUTSIDE = 3, 0.2
 SITE_MIN_PAGES_INSIDE, SITE_SHARE_INSIDE = 5, 0.5
@@ -125,18 +125,37 @@ def _compile(rules: tuple[ChromeRule, ...]) -> list[CompiledRule]:
 
 
 # Block rules first: a block's opening line must start the block even if a line rule also knows it.
-LINE_RULES = _compile(tuple(sorted((r for r in RULES if r.scope in ("line", "block")), key=lambda r: r.scope != "block")))
+LINE_RULES = _compile(tuple(sorted((r for r in RULES if r.scope in ("line", "block")),
+                                  key=lambda r: r.scope != "block")))
 RUN_RULES = _compile(tuple(r for r in RULES if r.scope == "run"))
 # Spans and tails are cut first (a download banner glued to a body line must not take the line with it);
 # clauses, which depend on the body span, after the lines are classified.
 SPAN_RULES = _compile(tuple(r for r in RULES if r.scope in ("span", "tail")))
 CLAUSE_RULES = _compile(tuple(r for r in RULES if r.scope == "clause"))
 # One scan per line finds the words inline rules need; rules whose words are absent are not tried.
-NEEDED_WORDS = re.compile("|".join(re.escape(w) for w in sorted({w for r in RULES for w in r.needs}, key=len, reverse=True)))
+def _trie_pattern(words: set[str]) -> str:
+    """An alternation of `words` factored by common prefixes, so a scan tries each character once."""
+    if "" in words and len(words) == 1:
+        return ""
+    by_first: dict[str, set[str]] = defaultdict(set)
+    for word in words:
+        if word:
+            by_first[word[0]].add(word[1:])
+    branches = [re.escape(first) + _trie_pattern(rests) for first, rests in sorted(by_first.items())]
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in words else body
 
 
+ALL_NEEDED = {w for r in RULES for w in r.needs}
+NEEDED_WORDS = re.compile(_trie_pattern(ALL_NEEDED))
+# The trie reports the longest word at a place; the shorter needed words it starts with are present too.
+WORDS_WITHIN = {w: frozenset(p for p in ALL_NEEDED if w.startswith(p)) for w in ALL_NEEDED}
+
+
+@lru_cache(maxsize=4096)
 def words_present(line: str) -> frozenset[str]:
-    return frozenset(NEEDED_WORDS.findall(line))
+    """The needed words in `line` (a line meets the span, clause and claim checks: counted once)."""
+    return frozenset().union(*(WORDS_WITHIN[w] for w in set(NEEDED_WORDS.findall(line))))
 
 
 def _candidates(rules: list[CompiledRule], line: str) -> list[CompiledRule]:
@@ -219,13 +238,6 @@ def repeated_watermarks(lines: list[str]) -> list[str]:
 
 # --- the stage ------------------------------------------------------------------------------------
 
-@dataclass
-class Verdict:
-    """Why a line goes; None while it stays."""
-
-    rule: str | None = None
-
-
 def _decoration(raw: str) -> str:
     """What `clean_title` strips from a title line, without separators: the site's name ("百度文库")."""
     clean = clean_title(raw)
@@ -238,8 +250,10 @@ def _decoration(raw: str) -> str:
     return squeeze(SITE_NAME_TRIM.sub("", rest))
 
 
-def page_title_keys(page: Page, lines: list[str], claimed: list[bool]) -> tuple[set[str], set[str]]:
-    """Squeezed forms of the page's title: the HTML title (and its segments), and the title line of the text.
+def page_title_keys(page: Page, lines: list[str], claimed: list[bool],
+                    prose: list[bool]) -> tuple[set[str], set[str]]:
+    """Squeezed forms of the page's title (the HTML title and its segments, and the title line of the
+    text), and of the site's name as its title decorations give it ("百度文库" from "…_百度文库").
 
     The title line is a title-like line before the first prose that no rule
     claims and that is not a salutation: the one the page repeats if any (a
@@ -248,12 +262,13 @@ def page_title_keys(page: Page, lines: list[str], claimed: list[bool]) -> tuple[
     """
     keys = {squeeze(c) for c in hint_candidates(page.title_hint)} if page.title_hint else set()
     site_names = {_decoration(page.title_hint)} if page.title_hint else set()
-    first_prose = next((i for i, line in enumerate(lines) if not claimed[i] and is_prose(line)), len(lines))
+    first_prose = next((i for i in range(len(lines)) if not claimed[i] and prose[i]), len(lines))
     candidates = [(squeeze(clean_title(line)), squeeze(line)) for i, line in enumerate(lines[:first_prose])
                   if not claimed[i] and len(line) <= MAX_TITLE_LINE and is_title_like(line)
                   and not BODY_STRUCTURE_RE.search(line) and not LABEL_LINE.search(line)]
     if candidates:
-        seen = Counter(squeeze(clean_title(line)) for line in lines if len(line) <= MAX_TITLE_LINE)
+        seen = Counter(squeeze(clean_title(line)) for line in lines
+                       if len(line) <= MAX_TITLE_LINE and is_title_like(line))
         repeated = [key for key, _ in candidates if seen[key] >= 2]
         decorated = [key for key, raw in candidates if key != raw]
         keys.add((repeated or decorated or [candidates[-1][0]])[0])
@@ -306,9 +321,9 @@ def _run_hits(lines: list[str]) -> list[CompiledRule | None]:
     return found
 
 
-def body_span(lines: list[str], claimed: list[bool], protected: list[bool]) -> tuple[int, int]:
+def body_span(lines: list[str], claimed: list[bool], protected: list[bool], prose: list[bool]) -> tuple[int, int]:
     """First and last line of the body: prose no rule claims, widened over unclaimed neighbours."""
-    anchors = [i for i, line in enumerate(lines) if not claimed[i] and is_prose(line)]
+    anchors = [i for i in range(len(lines)) if not claimed[i] and prose[i]]
     if not anchors:
         return 0, len(lines) - 1
     start, end = anchors[0], anchors[-1]
@@ -432,16 +447,17 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
     claimed = [bool(line_hits[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
                     or _clause_claims(lines[i])) for i in range(n)]
     # Lists trusted only after the body are judged against the last prose no other rule claims.
-    last_prose = max((i for i in range(n) if not claimed[i] and is_prose(lines[i])), default=n)
+    prose = [is_prose(line) for line in lines]
+    last_prose = max((i for i in range(n) if not claimed[i] and prose[i]), default=n)
     run_hits = [hit if hit is None or hit.rule.where != "after" or i > last_prose else None
                 for i, hit in enumerate(run_hits)]
     claimed = [claimed[i] or run_hits[i] is not None for i in range(n)]
-    title_keys, site_names = page_title_keys(page, lines, claimed)
+    title_keys, site_names = page_title_keys(page, lines, claimed, prose)
     is_title = [bool(title_keys) and len(line) <= MAX_TITLE_LINE and is_title_like(line)
                 and squeeze(clean_title(line)) in title_keys for line in lines]
     claimed = [claimed[i] and not is_title[i] for i in range(n)]
     structural = [is_title[i] or bool(BODY_STRUCTURE_RE.search(line)) for i, line in enumerate(lines)]
-    span = body_span(lines, claimed, is_title)
+    span = body_span(lines, claimed, is_title, prose)
     start, end = span
 
     removed: list[str | None] = [None] * n

@@ -66,6 +66,15 @@ def _source_path(root: Path, path: Path) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _link_stays_inside(link: Path, root: Path) -> bool:
+    """True if the symbolic link `link` ends at a file under `root`; loops and dangling links do not."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, in Python 3.11
+        return False
+    return root in target.parents and target.is_file()
+
+
 def discover(raw_root: str | Path) -> list[RawFile]:
     """Every candidate file under `raw_root`, sorted; links that leave the folder are not followed."""
     root = Path(raw_root).resolve()
@@ -78,10 +87,8 @@ def discover(raw_root: str | Path) -> list[RawFile]:
             path = Path(folder) / name
             if path.suffix.lower() not in RAW_SUFFIXES:
                 continue
-            if path.is_symlink():
-                target = path.resolve()
-                if root not in target.parents or not target.is_file():
-                    continue
+            if path.is_symlink() and not _link_stays_inside(path, root):
+                continue
             try:
                 stat = path.stat()
             except OSError:

@@ -118,12 +118,11 @@ class WorkPlan:
 
     todo: list[RawFile]
     unchanged: int  # same path, size and mtime as their processing under this pipeline version
-    done: set[tuple[str, str]]  # (source_path, raw_sha256) already processed: skipped after hashing
+    done: dict[str, str]  # source_path -> raw_sha256 already processed: skipped if the content still hashes so
 
     def done_in(self, batch: list[RawFile]) -> set[tuple[str, str]]:
-        """The part of `done` a batch's task needs (small to ship to a worker)."""
-        paths = {raw.source_path for raw in batch}
-        return {pair for pair in self.done if pair[0] in paths}
+        """The (source_path, raw_sha256) pairs a batch's task needs (small to ship to a worker)."""
+        return {(raw.source_path, self.done[raw.source_path]) for raw in batch if raw.source_path in self.done}
 
 
 def plan_work(files: list[RawFile], index: ManifestIndex, pipeline_version: str, *, force: bool = False,
@@ -133,11 +132,10 @@ def plan_work(files: list[RawFile], index: ManifestIndex, pipeline_version: str,
     `force` re-processes every file; `rehash` skips the stat pre-check, so only content decides.
     """
     if force:
-        return WorkPlan(list(files), 0, set())
+        return WorkPlan(list(files), 0, {})
     todo = [raw for raw in files
             if rehash or not index.unchanged(raw.source_path, raw.size, raw.mtime, pipeline_version)]
-    paths = {raw.source_path for raw in todo}
-    done = {pair for pair in index.done(pipeline_version) if pair[0] in paths}
+    done = {raw.source_path: sha for raw in todo if (sha := index.done_sha(raw.source_path, pipeline_version))}
     return WorkPlan(todo, len(files) - len(todo), done)
 
 

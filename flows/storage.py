@@ -127,10 +127,10 @@ class ManifestIndex:
     latest: dict[str, Processed] = field(default_factory=dict)
     next_seq: int = 0
 
-    def done(self, pipeline_version: str) -> set[tuple[str, str]]:
-        """(source_path, raw_sha256) of every file whose current rows come from `pipeline_version`."""
-        return {(source, p.raw_sha256) for source, p in self.latest.items()
-                if p.pipeline_version == pipeline_version and p.raw_sha256}
+    def done_sha(self, source_path: str, pipeline_version: str) -> str | None:
+        """The raw_sha256 whose rows are current for `source_path`, if `pipeline_version` made them."""
+        p = self.latest.get(source_path)
+        return p.raw_sha256 if p is not None and p.pipeline_version == pipeline_version and p.raw_sha256 else None
 
     def unchanged(self, source_path: str, size: int, mtime: float, pipeline_version: str) -> bool:
         """True if the file was processed under `pipeline_version` and its size and mtime are the same.

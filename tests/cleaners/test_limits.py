@@ -12,7 +12,8 @@ from cleaners.limits import DEFAULT_MAX_LINE_CHARS, PREVIEW_CHARS, RULE, limit_l
     (["长" * 10], {"max_line_chars": 10}, ["长" * 10], []),  # at the limit: kept
     (["长" * 11], {"max_line_chars": 0}, ["长" * 11], []),  # 0 switches the limit off
     (["长" * 11], {"max_line_chars": None}, ["长" * 11], []),
-    (["a" * (DEFAULT_MAX_LINE_CHARS + 1), "b"], {}, ["b"], ["a" * PREVIEW_CHARS + f"… [{DEFAULT_MAX_LINE_CHARS + 1} chars]"]),
+    (["a" * (DEFAULT_MAX_LINE_CHARS + 1), "b"], {}, ["b"],
+     ["a" * PREVIEW_CHARS + f"… [{DEFAULT_MAX_LINE_CHARS + 1} chars]"]),  # the default limit
 ])
 def test_limit_lines_stage(lines, options, kept, previews):
     page = limit_lines_stage(Page.from_lines(lines), CleanContext(options=options))

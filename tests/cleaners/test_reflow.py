@@ -50,13 +50,16 @@ LIST_2 = "2、强化督查考核。把工作完成情况纳入年度考核,对�
     # Chinese and Latin meet without a space; a Latin word cut beside Chinese keeps its space
     (["负责协调来自各方的资源,通过", "NodeManager 监视容器。"], ["负责协调来自各方的资源,通过NodeManager 监视容器。"]),
     (["资源管理器叫做 Resource,还有", "Node Manager 和它的代理。"], ["资源管理器叫做 Resource,还有Node Manager 和它的代理。"]),
-    (["在集群中启动一个 ApplicationMaster 来表示 version", "2 已提交的应用程序。"],
-     ["在集群中启动一个 ApplicationMaster 来表示 version 2 已提交的应用程序。"]),
+    (["在集群中,启动一个 ApplicationMaster 来表示 version", "2 已提交的应用程序。"],
+     ["在集群中,启动一个 ApplicationMaster 来表示 version 2 已提交的应用程序。"]),
     # text that is not Chinese prose, and program text, keep their lines
     (["This sentence, cut by the page, goes", "on here."], ["This sentence, cut by the page, goes", "on here."]),
     (["reset(); int clock = 0; int v = s; //初始化", "do //逐一检查所有顶点"],
      ["reset(); int clock = 0; int v = s; //初始化", "do //逐一检查所有顶点"]),
     (["Queue<int> Q; //引入辅助队列,", "status(v) = DISCOVERED;"], ["Queue<int> Q; //引入辅助队列,", "status(v) = DISCOVERED;"]),
+    (["-n :不要执行 script，仅查询语法的问题;", "-v :先将 scripts 的内容输出到屏幕上;"],
+     ["-n :不要执行 script，仅查询语法的问题;", "-v :先将 scripts 的内容输出到屏幕上;"]),
+    (['echo "hello"', ";;"], ['echo "hello"', ";;"]),
     # a full stop left alone by a page break
     (["切实增强抓好生态建设的思想自觉和行动自觉。", "。", "一是要以更细措施打好水污染防治攻坚战。"],
      ["切实增强抓好生态建设的思想自觉和行动自觉。", "一是要以更细措施打好水污染防治攻坚战。"]),

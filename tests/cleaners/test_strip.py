@@ -49,6 +49,7 @@ CHROME_CASES = [
     ("nav_prev_next", [], ["上一篇：在全市防汛工作会议上的讲话"], "上一篇：在全市防汛工作会议上的讲话", "nav:prev_next"),
     ("nav_toolbar", ["【字体：大 中 小】【打印】【关闭】"], [], "【字体：大 中 小】【打印】【关闭】", "nav:toolbar"),
     ("breadcrumb", ["当前位置：首页 > 范文 > 讲话稿"], [], "当前位置：首页 > 范文 > 讲话稿", "breadcrumb:location"),
+    ("nav_share_tail", ["2022年04月14日 来源：某某日报 分享到"], [], "2022年04月14日 来源：某某日报 分享到", "nav:share"),
     ("breadcrumb_path", ["首页 › 讲话稿 › 领导讲话"], [], "首页 › 讲话稿 › 领导讲话", "breadcrumb:home_path"),
     ("upload_meta", ["上传人：Ab****9 文档编号：1234567 上传时间：2023-05-01 格式：DOCX 页数：6 大小：21KB"], [],
      "上传人：Ab****9 文档编号：1234567", "upload_meta:fields"),

@@ -61,6 +61,8 @@ def test_links_that_leave_the_raw_folder_are_not_followed(tmp_path):
     (raw / "site" / "dangling.txt").symlink_to(tmp_path / "missing.txt")
     (raw / "site" / "to_inside.txt").symlink_to(raw / "site" / "inside.txt")
     (raw / "site" / "loop").symlink_to(raw / "site", target_is_directory=True)
+    (raw / "site" / "loop_a.txt").symlink_to("loop_b.txt")
+    (raw / "site" / "loop_b.txt").symlink_to("loop_a.txt")
     assert [f.source_path for f in discover(raw)] == ["site/inside.txt", "site/to_inside.txt"]
 
 

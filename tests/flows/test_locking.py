@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -13,8 +14,8 @@ from pyarrow import fs as pafs
 
 from flows.cli import EXIT_LOCKED
 from flows.locking import LOCK_FOLDER, Claim, OutputLock, OutputLocked
-from tests.flows.operations import cli, document_rows, prefect_server, quarantine_rows, reference_run, start_cli, \
-    temporaries
+from tests.flows.operations import (cli, document_rows, prefect_server, quarantine_rows, reference_run, start_cli,
+                                    temporaries)
 
 
 def _lock(root, run_id: str) -> OutputLock:
@@ -60,8 +61,6 @@ def _claim(host: str, pid: int, process_started: float, heartbeat_age: float) ->
     ("other host, heartbeat older than the limit", True),
 ])
 def test_stale_claims_are_cleared_and_live_ones_refuse(tmp_path, describe, stale):
-    import socket
-
     me = psutil.Process()
     dead_pid, dead_started = _dead_pid()
     claim = {

@@ -3,6 +3,7 @@ runs started with parameters (as from the UI or `prefect deployment run`) comple
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 
 import pytest
@@ -51,7 +52,6 @@ def _artifacts(env: dict, flow_run_id: str) -> dict[str, str]:
             f"            flow_run_id=ArtifactFilterFlowRunId(any_=['{flow_run_id}'])))\n"
             "        for a in found: print(a.type, a.key)\n"
             "asyncio.run(main())\n")
-    import sys
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     return dict(line.split(" ", 1) for line in done.stdout.split("\n") if line)
