@@ -81,7 +81,8 @@ def run(raw: str, out: str, workers: int) -> dict:
     files = [p for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith((".", "_"))]
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return {"seconds": seconds, "cpu": cpu, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
+    # The CPU of datatrove's pool workers is not reported back to this process: known only for one worker.
+    return {"seconds": seconds, "cpu": cpu if workers == 1 else None, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
             "documents": len(files), "peak_rss_mb": peak_kb / 1024, "workers": workers}
 
 

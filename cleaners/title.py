@@ -33,6 +33,8 @@ HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
+# A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
+NOT_TITLE_END = SENTENCE_END + "：:，,、"
 MAX_TITLE_CHARS = 80
 MIN_GLUED_TITLE = 8  # shorter titles match the start of ordinary sentences by chance
 HEAD_LINES = 5
@@ -49,8 +51,8 @@ def clean_title(title: str) -> str:
 
 
 def is_title_like(line: str) -> bool:
-    """A short line that does not end like a sentence and is not a list item."""
-    return (4 <= len(line) <= MAX_TITLE_CHARS and line[-1] not in SENTENCE_END
+    """A short line that does not end like a sentence or a salutation and is not a list item."""
+    return (4 <= len(line) <= MAX_TITLE_CHARS and line[-1] not in NOT_TITLE_END
             and not re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])", line))
 
 

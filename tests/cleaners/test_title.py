@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners.document import CleanContext, Draft, Page
-from cleaners.title import clean_title, title_from_hint, title_stage, unglue_title
+from cleaners.title import clean_title, is_title_like, title_from_hint, title_stage, unglue_title
 
 T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行动的讲话"
 
@@ -86,3 +86,15 @@ def test_no_title_when_the_text_opens_with_a_sentence():
     title, lines, _ = run(["今天召开全市安全生产工作会议。", "会议指出，要守牢安全底线。"])
     assert title is None
     assert len(lines) == 2
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("在全县防汛抗旱工作会议上的讲话", True),
+    ("各位代表：", False),  # a salutation opens the text, it does not name it
+    ("同志们:", False),
+    ("现在，我代表国务院，", False),
+    ("今天的会议很重要。", False),
+    ("一、2024年工作回顾", False),
+])
+def test_title_like_lines(line, expected):
+    assert is_title_like(line) is expected

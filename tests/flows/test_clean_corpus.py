@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
+from flows.batch import RAW_SUFFIXES
 from flows.clean_corpus import clean_corpus
 from flows.storage import DOCUMENT_SCHEMA, QUARANTINE_SCHEMA
 from tests.conftest import RAW_SAMPLE
@@ -24,7 +25,7 @@ def raw_dir(tmp_path: Path) -> Path:
     (bad / "undecodable.txt").write_bytes(bytes((i * 97 + 13) % 128 + 128 for i in range(3000)))
     (bad / "huge.txt").write_bytes("很长的文件。".encode("utf-8") * 200_000)  # 3.6 MB
     (bad / "chrome_only.html").write_text("<html><body><nav>首页 登录</nav></body></html>", encoding="utf-8")
-    (bad / "ignored.pdf").write_bytes(b"%PDF-1.4")  # not a raw suffix: never looked at
+    (bad / "ignored.pdf").write_bytes(b"%PDF-1.4")  # not a raw suffix (nor is raw/README.md): never looked at
     return raw
 
 
@@ -41,7 +42,7 @@ def test_flow_writes_documents_and_quarantine_and_accounts_for_every_file(prefec
     assert docs.schema.remove(docs.schema.get_field_index("date")) == DOCUMENT_SCHEMA
     assert quarantine.schema.remove(quarantine.schema.get_field_index("date")) == QUARANTINE_SCHEMA
 
-    files = {p.relative_to(raw_dir).as_posix() for p in raw_dir.rglob("*") if p.is_file() and p.suffix != ".pdf"}
+    files = {p.relative_to(raw_dir).as_posix() for p in raw_dir.rglob("*") if p.is_file() and p.suffix in RAW_SUFFIXES}
     with_docs = set(docs.column("source_path").to_pylist())
     quarantined = quarantine.column("source_path").to_pylist()
     assert len(quarantined) == len(set(quarantined))  # exactly one row per quarantined file

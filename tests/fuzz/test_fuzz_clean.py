@@ -26,5 +26,7 @@ def test_fuzz_target_runs_its_budget_without_a_crash_or_a_hang(tmp_path):
                "-print_final_stats=1", str(corpus), str(ROOT / "fuzz" / "corpus")]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
                           timeout=FUZZ_SECONDS + INPUT_TIMEOUT_SECONDS + STARTUP_SECONDS)
-    assert done.returncode == 0, f"fuzzing failed ({done.returncode}):\n{done.stderr[-6000:]}"
-    assert "Done " in done.stderr and not list(tmp_path.glob("crash-*")) + list(tmp_path.glob("timeout-*"))
+    found = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-")))
+    report = done.stderr[done.stderr.find("=== Uncaught Python exception"):][:6000] or done.stderr[-6000:]
+    assert done.returncode == 0 and not found, f"fuzzing failed ({done.returncode}), inputs {found}:\n{report}"
+    assert "Done " in done.stderr
