@@ -56,6 +56,7 @@ RARE_TABLE_PRIOR = 5.0  # the same when the wrong character is one prose hardly 
 SHIFT_COST = 0.1  # per code point of shift, for pairs no table lists
 MIN_BLOCK_SUSPECTS = 3  # a damaged block needs this much evidence in total
 MIN_EXPLAINED = 0.8  # ... and most of its very rare characters must be repairable suspects
+MIN_CHINESE = 0.95  # ... and its letters beyond ASCII must be Chinese characters
 MAX_GAP_CJK = 300  # Chinese characters without a suspect that end a block
 EDGE_CJK = 100  # a block takes in neighbouring lines up to this many Chinese characters each side
 CORE_EDGE_CJK = 20  # ... and counts the nearest of them (a heading, a label) as damaged like itself
@@ -178,7 +179,19 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
         position += sum(1 for ch in line if is_cjk(ch))
     if len(group) >= MIN_BLOCK_SUSPECTS:
         spans.append(range(group[0], group[-1] + 1))
-    return [span for span in spans if explained_share(lines, offsets, span) >= MIN_EXPLAINED]
+    return [span for span in spans
+            if explained_share(lines, offsets, span) >= MIN_EXPLAINED and chinese_share(lines, span) >= MIN_CHINESE]
+
+
+def chinese_share(lines: list[str], span: range) -> float:
+    """Share of Chinese characters among the span's letters beyond ASCII.
+
+    Broken-font text is Chinese text with some characters swapped; a stretch
+    full of kana, Cyrillic, private-use or bopomofo characters is mojibake or
+    another script, which this stage must not take for damage.
+    """
+    letters = [ch for index in span for ch in lines[index] if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
+    return sum(1 for ch in letters if is_cjk(ch)) / len(letters) if letters else 0.0
 
 
 def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> float:

@@ -20,8 +20,9 @@ from .glyphs import glyphs_stage
 from .html_extract import extract_html, looks_like_html
 from .limits import limit_lines_stage
 from .mojibake import mojibake_stage
-from .normalize import normalize_stage
+from .normalize import normalize_lines, normalize_stage
 from .reflow import reflow_stage
+from .site_evidence import SiteLineCounts
 from .split import split_stage
 from .strip import strip_stage
 from .title import title_stage
@@ -114,15 +115,47 @@ def documents_of(page: Page) -> list[CleanDoc]:
     return docs
 
 
+@dataclass
+class Prepared:
+    """A file decoded into a page, before the recipe runs: what batch-level evidence is counted on."""
+
+    page: Page
+    encoding: str
+    encoding_confidence: float
+
+
+def prepare(raw: bytes, source_path: str) -> Prepared:
+    """Decode one file and turn it into a page; raise `Undecodable` with the quarantine reason."""
+    decoded: Decoded = decode_bytes(raw)
+    return Prepared(page_from_text(decoded.text, source_path), decoded.encoding, decoded.confidence)
+
+
+def count_site_lines(prepared: list[Prepared]) -> SiteLineCounts:
+    """Per site, on how many of these pages each normalised line occurs: the strip stage's evidence.
+
+    Counted on the lines as normalisation leaves them, which is what the strip stage sees.
+    """
+    counts = SiteLineCounts()
+    for item in prepared:
+        if item.page.site:
+            counts.add_page(item.page.site, normalize_lines(item.page.drafts[0].lines))
+    return counts
+
+
+def finish(prepared: Prepared, ctx: CleanContext | None = None, recipe: tuple[str, ...] = RECIPE) -> FileOutcome:
+    """Run the recipe over a prepared page; a page with nothing left gives a `no_content` reason."""
+    page = run_recipe(prepared.page, ctx or CleanContext(), recipe)
+    outcome = FileOutcome(documents_of(page), prepared.encoding, prepared.encoding_confidence, page.site)
+    if not outcome.docs:
+        outcome.quarantine_reason = "no_content: nothing left after cleaning"
+    return outcome
+
+
 def clean_bytes(raw: bytes, source_path: str, ctx: CleanContext | None = None,
                 recipe: tuple[str, ...] = RECIPE) -> FileOutcome:
     """Decode and clean one file. Unreadable input gives a quarantine reason, not an exception."""
     try:
-        decoded: Decoded = decode_bytes(raw)
+        prepared = prepare(raw, source_path)
     except Undecodable as exc:
         return FileOutcome(site=site_from_path(source_path), quarantine_reason=exc.reason)
-    page = clean_text(decoded.text, source_path, ctx, recipe)
-    outcome = FileOutcome(documents_of(page), decoded.encoding, decoded.confidence, page.site)
-    if not outcome.docs:
-        outcome.quarantine_reason = "no_content: nothing left after cleaning"
-    return outcome
+    return finish(prepared, ctx, recipe)

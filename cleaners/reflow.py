@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from .charlm import is_cjk
+from .charlm import is_cjk, load_charlm
 from .document import Audit, CleanContext, Draft, Page
 
 # Punctuation that may close a paragraph; a line ending otherwise was cut. A semicolon
@@ -63,6 +63,9 @@ PUNCTUATION_ONLY = re.compile(r"^[。，、；：！？…]+$")  # not ASCII: `;
 CHUNK_NUMBER = re.compile(r"^(\d{1,3})、")
 MIN_CHUNK_CHARS = 60  # page chunks are long; a numbered list of short items is a list
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
+GARBAGE_SAMPLE = 40  # characters of a continuation judged for reading as Chinese
+GARBAGE_MIN_CJK = 4  # fewer Chinese characters than this: nothing to judge
+GARBAGE_MAX_COST = -9.0  # per-character log-probability: prose about -5, mojibake about -11
 SPACE_FIX_MIN_CJK = 20  # short lines (names, by-lines) keep their spacing
 
 
@@ -90,10 +93,21 @@ def was_cut(line: str) -> bool:
 
 
 def continues(left: str, right: str) -> bool:
-    """`right` can carry on the sentence `left` broke off: Chinese prose, not program text."""
+    """`right` can carry on the sentence `left` broke off: Chinese prose, not program text or garbage."""
     chinese = bool(CHINESE_EDGE.match(left[-1]) or CHINESE_EDGE.match(right[0])
                    or (CHINESE.search(left) and CHINESE.search(right)))
-    return chinese and not CODE.search(left) and not CODE.search(right)
+    return chinese and not CODE.search(left) and not CODE.search(right) and reads_as_chinese(right)
+
+
+def reads_as_chinese(line: str) -> bool:
+    """The start of `line` forms words, as prose does; mojibake and random characters do not.
+
+    Joining a stretch of garbage into a paragraph would hide it from the
+    stages that remove such lines when the text is cleaned again.
+    """
+    head = line[:GARBAGE_SAMPLE]
+    n_cjk = sum(1 for ch in head if is_cjk(ch))
+    return n_cjk < GARBAGE_MIN_CJK or load_charlm().score(head) / n_cjk >= GARBAGE_MAX_COST
 
 
 def glue(left: str, right: str) -> str:

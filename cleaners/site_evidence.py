@@ -59,6 +59,22 @@ class SiteLineCounts(dict):
             self.setdefault(site, Counter()).update(counter)
         return self
 
+    def combined(self, other: "SiteLineCounts") -> "SiteLineCounts":
+        """A new count of this one plus `other`, for the sites `other` has; neither is changed."""
+        return SiteLineCounts({site: self.get(site, Counter()) + counter for site, counter in other.items()})
+
+    def pruned(self, min_share: float) -> "SiteLineCounts":
+        """Keep, per site, the lines on at least `min_share` of its pages (and at least two).
+
+        A line far below the share at which the strip stage calls it furniture
+        will not get there, and prose lines seen once are most of the table.
+        """
+        kept = SiteLineCounts()
+        for site, counter in self.items():
+            floor = max(2, min_share * counter.get(TOTAL_KEY, 0))
+            kept[site] = Counter({key: n for key, n in counter.items() if key == TOTAL_KEY or n >= floor})
+        return kept
+
     def pages(self, site: str) -> int:
         return self.get(site, Counter()).get(TOTAL_KEY, 0)
 

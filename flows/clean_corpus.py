@@ -27,6 +27,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from cleaners.dedup import DuplicateIndex
 from cleaners.document import CleanContext
@@ -184,8 +185,10 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
         ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars})
         with task_submitter(runner) as submit:
             def clean(batch: list[RawFile]):
-                return submit(clean_batch_task, {"files": batch, "ctx": ctx, "done": plan.done_in(batch),
-                                                 "max_file_bytes": max_file_bytes})
+                # quote(): Prefect would otherwise walk every object of these looking for futures,
+                # which cost more than cleaning (bench/run.py: Prefect overhead 14% -> see docs/performance.md).
+                return submit(clean_batch_task, {"files": quote(batch), "ctx": quote(ctx),
+                                                 "done": quote(plan.done_in(batch)), "max_file_bytes": max_file_bytes})
 
             cut = batches(plan.todo, batch_files, batch_bytes)
             for index, (batch, future) in enumerate(in_order(cut, clean, runner.in_flight)):
@@ -194,7 +197,8 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
                 result = clean_with_fallback(batch, lambda part: (future if part is batch else clean(part)).result())
                 if result.records:
                     lock.check()
-                    summary.duplicates += commit_batch_task(store, result, f"{run_id}-{index:05d}", run_id, dedup)
+                    summary.duplicates += commit_batch_task(store, quote(result), f"{run_id}-{index:05d}", run_id,
+                                                            quote(dedup))
                 summary.add(result)
                 logger.info("batch %d: %s", index, progress.batch_done(batch, result))
         summary.seconds = time.perf_counter() - started

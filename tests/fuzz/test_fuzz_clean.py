@@ -24,9 +24,10 @@ def test_fuzz_target_runs_its_budget_without_a_crash_or_a_hang(tmp_path):
     command = [sys.executable, str(ROOT / "fuzz" / "fuzz_clean.py"), f"-max_total_time={FUZZ_SECONDS}",
                f"-timeout={INPUT_TIMEOUT_SECONDS}", "-rss_limit_mb=3072", f"-artifact_prefix={tmp_path}/",
                "-print_final_stats=1", str(corpus), str(ROOT / "fuzz" / "corpus")]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                           timeout=FUZZ_SECONDS + INPUT_TIMEOUT_SECONDS + STARTUP_SECONDS)
     found = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-")))
-    report = done.stderr[done.stderr.find("=== Uncaught Python exception"):][:6000] or done.stderr[-6000:]
+    uncaught = done.stdout.find("=== Uncaught Python exception")
+    report = done.stdout[uncaught:uncaught + 6000] if uncaught >= 0 else done.stdout[-6000:]
     assert done.returncode == 0 and not found, f"fuzzing failed ({done.returncode}), inputs {found}:\n{report}"
-    assert "Done " in done.stderr
+    assert "Done " in done.stdout
