@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from .charlm import is_cjk, load_charlm
+from .charlm import is_cjk
 from .document import Audit, CleanContext, Draft, Page
 
 # Punctuation that may close a paragraph; a line ending otherwise was cut. A semicolon
@@ -64,8 +64,7 @@ CHUNK_NUMBER = re.compile(r"^(\d{1,3})、")
 MIN_CHUNK_CHARS = 60  # page chunks are long; a numbered list of short items is a list
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 GARBAGE_SAMPLE = 40  # characters of a continuation judged for reading as Chinese
-GARBAGE_MIN_CJK = 4  # fewer Chinese characters than this: nothing to judge
-GARBAGE_MAX_COST = -9.0  # per-character log-probability: prose about -5, mojibake about -11
+MIN_CHINESE_LETTERS = 0.95  # share of Chinese among the letters beyond ASCII of a continuation
 SPACE_FIX_MIN_CJK = 20  # short lines (names, by-lines) keep their spacing
 
 
@@ -100,14 +99,13 @@ def continues(left: str, right: str) -> bool:
 
 
 def reads_as_chinese(line: str) -> bool:
-    """The start of `line` forms words, as prose does; mojibake and random characters do not.
+    """The start of `line` is written in Chinese characters, not mixed with kana, Cyrillic or private-use ones.
 
-    Joining a stretch of garbage into a paragraph would hide it from the
-    stages that remove such lines when the text is cleaned again.
+    Mojibake and binary read as text mix scripts; joining such a stretch into
+    a paragraph would hide it from the stages that remove it.
     """
-    head = line[:GARBAGE_SAMPLE]
-    n_cjk = sum(1 for ch in head if is_cjk(ch))
-    return n_cjk < GARBAGE_MIN_CJK or load_charlm().score(head) / n_cjk >= GARBAGE_MAX_COST
+    letters = [ch for ch in line[:GARBAGE_SAMPLE] if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
+    return not letters or sum(1 for ch in letters if is_cjk(ch)) / len(letters) >= MIN_CHINESE_LETTERS
 
 
 def glue(left: str, right: str) -> str:

@@ -52,7 +52,7 @@ PART_MARKER = re.compile(
     rf"^[【\[(（]?\s*(?:篇\s*{_NUMBER}|第\s*{_NUMBER}\s*篇|范文\s*{_NUMBER})"
     r"(?:\s*[】\])）]\s*[:：、.．]?|\s*[:：、.．]|\s+|$)\s*(?P<rest>.*)$")
 # `(3篇)…` or `…(3篇)` in the page title: how many documents the page holds.
-PART_COUNT = re.compile(r"(?:^|[(（【\[]|(?<!第))\s*(?P<n>\d{1,2}|[一二三四五六七八九十]{1,2})\s*篇\s*(?:[)）】\]]|$)")
+PART_COUNT = re.compile(r"(?:^|[(（【\[]|(?<!第))\s{0,4}(?P<n>\d{1,2}|[一二三四五六七八九十]{1,2})\s{0,4}篇\s{0,4}(?:[)）】\]]|$)")
 # Headings inside one document: never the start of another.
 INTERNAL_HEADING = re.compile(
     r"^(?:[一二三四五六七八九十]+\s*[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+\s*[.、．]|"

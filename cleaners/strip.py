@@ -540,8 +540,17 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
     draft.lines = kept
 
 
+# Removing a line can expose another: junk gone from the end of a page leaves a related-titles
+# list as the new tail. Passes repeat until one removes nothing (in practice two at most).
+MAX_STRIP_PASSES = 4
+
+
 def strip_stage(page: Page, ctx: CleanContext) -> Page:
-    """Pipeline stage: strip chrome from every draft of the page."""
+    """Pipeline stage: strip chrome from every draft of the page, until a pass finds nothing more."""
     for draft in page.drafts:
-        strip_draft(draft, page, ctx)
+        for _ in range(MAX_STRIP_PASSES):
+            before = len(draft.audit.removed)
+            strip_draft(draft, page, ctx)
+            if len(draft.audit.removed) == before:
+                break
     return page

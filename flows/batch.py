@@ -20,12 +20,14 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from cleaners.document import CleanContext
-from cleaners.pipeline import FileOutcome, clean_bytes, site_from_path
+from cleaners.decode import Undecodable
+from cleaners.pipeline import FileOutcome, Prepared, clean_bytes, count_site_lines, finish, prepare, site_from_path
+from cleaners.site_evidence import SiteLineCounts
 
 RAW_SUFFIXES = {".txt", ".htm", ".html", ""}
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -34,6 +36,7 @@ DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_FILE_SECONDS = 300.0
 
 Cleaner = Callable[[bytes, str, CleanContext], FileOutcome]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class BatchResult:
     records: list[FileRecord] = field(default_factory=list)
     skipped: int = 0  # already processed under this pipeline version
     bytes_read: int = 0
+    site_lines: SiteLineCounts = field(default_factory=SiteLineCounts)  # this batch's pages, per site
 
 
 def _source_path(root: Path, path: Path) -> str:
@@ -203,51 +207,76 @@ def _quarantined(raw: RawFile, reason: str) -> FileOutcome:
     return FileOutcome(site=site_from_path(raw.source_path), quarantine_reason=reason[:500])
 
 
+def _guarded(raw: RawFile, max_seconds: float | None, work: Callable[[], T]) -> T | FileOutcome:
+    """`work()` within the file's time budget; a timeout or an error becomes this file's quarantine outcome."""
+    try:
+        with time_budget(max_seconds):
+            return work()
+    except FileTimeout:
+        return _quarantined(raw, f"timeout: cleaning took longer than {max_seconds:g} s")
+    except Undecodable as exc:
+        return _quarantined(raw, exc.reason)
+    except Exception as exc:  # a bug on one page must not cost the batch its data
+        return _quarantined(raw, f"error: {type(exc).__name__}: {exc}")
+
+
 def clean_file(raw: RawFile, data: bytes, ctx: CleanContext, max_seconds: float | None = DEFAULT_MAX_FILE_SECONDS,
                cleaner: Cleaner = clean_bytes) -> FileOutcome:
     """Clean one file's bytes within its time budget; any failure is a quarantine reason for this file alone."""
-    try:
-        with time_budget(max_seconds):
-            return cleaner(data, raw.source_path, ctx)
-    except FileTimeout:
-        return _quarantined(raw, f"timeout: cleaning took longer than {max_seconds:g} s")
-    except Exception as exc:  # a bug on one page must not cost the batch its data
-        return _quarantined(raw, f"error: {type(exc).__name__}: {exc}")
+    return _guarded(raw, max_seconds, lambda: cleaner(data, raw.source_path, ctx))
+
+
+def _read(raw: RawFile, max_file_bytes: int) -> tuple[str, bytes | None]:
+    """(raw_sha256, bytes); bytes are None for a file over the size limit, which is hashed but not kept."""
+    if raw.size > max_file_bytes:
+        return _digest(raw.path), None
+    data = Path(raw.path).read_bytes()
+    return hashlib.sha256(data).hexdigest(), data
 
 
 def clean_batch(files: list[RawFile], ctx: CleanContext,
                 done: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                max_file_seconds: float | None = None, cleaner: Cleaner = clean_bytes) -> BatchResult:
+                max_file_seconds: float | None = None, cleaner: Cleaner | None = None) -> BatchResult:
     """Clean every file of a batch whose (source_path, raw_sha256) is not in `done`.
 
-    Each file's cleaning gets `max_file_seconds`, else the run's `ctx.options["max_file_seconds"]`,
-    else `DEFAULT_MAX_FILE_SECONDS` (0 switches the budget off).
+    The batch's pages are decoded first and counted per site (`count_site_lines`): the
+    strip stage then sees those counts added to what earlier runs committed
+    (`ctx.site_lines`), and the batch returns its own counts for the flow to commit.
+    Decoding and cleaning each get `max_file_seconds`, else the run's
+    `ctx.options["max_file_seconds"]`, else `DEFAULT_MAX_FILE_SECONDS` (0 switches the
+    budget off). `cleaner` replaces the recipe for a file's second half (tests put a
+    hostile stage there).
     """
     if max_file_seconds is None:
         max_file_seconds = ctx.options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
     result = BatchResult()
+    pending: list[tuple[FileRecord, bytes, Prepared]] = []
     for raw in files:
-        site = site_from_path(raw.source_path)
         try:
-            if raw.size > max_file_bytes:
-                digest, data = _digest(raw.path), b""
-            else:
-                data = Path(raw.path).read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
+            digest, data = _read(raw, max_file_bytes)
         except OSError as exc:
-            reason = f"unreadable: {exc.strerror or exc}"
-            result.records.append(FileRecord(raw, "", FileOutcome(site=site, quarantine_reason=reason)))
+            result.records.append(FileRecord(raw, "", _quarantined(raw, f"unreadable: {exc.strerror or exc}")))
             continue
         result.bytes_read += raw.size
         if (raw.source_path, digest) in done:
             result.skipped += 1
             continue
-        if raw.size > max_file_bytes:
-            outcome = FileOutcome(site=site, quarantine_reason=f"oversize: {raw.size} bytes > {max_file_bytes}")
+        record = FileRecord(raw, digest, _quarantined(raw, f"oversize: {raw.size} bytes > {max_file_bytes}"))
+        result.records.append(record)
+        if data is not None:
+            prepared = _guarded(raw, max_file_seconds, lambda: prepare(data, raw.source_path))
+            if isinstance(prepared, FileOutcome):
+                record.outcome = prepared
+            else:
+                pending.append((record, data, prepared))
+    result.site_lines = count_site_lines([prepared for _, _, prepared in pending])
+    batch_ctx = replace(ctx, site_lines=SiteLineCounts(ctx.site_lines).combined(result.site_lines))
+    for record, data, prepared in pending:
+        if cleaner is None:
+            record.outcome = _guarded(record.file, max_file_seconds, lambda: finish(prepared, batch_ctx))
         else:
-            outcome = clean_file(raw, data, ctx, max_file_seconds, cleaner)
-        result.records.append(FileRecord(raw, digest, outcome))
+            record.outcome = clean_file(record.file, data, batch_ctx, max_file_seconds, cleaner)
     return result
 
 
@@ -277,4 +306,5 @@ def clean_with_fallback(files: list[RawFile], clean: Callable[[list[RawFile]], B
         result.records.extend(part.records)
         result.skipped += part.skipped
         result.bytes_read += part.bytes_read
+        result.site_lines.merge(part.site_lines)
     return result

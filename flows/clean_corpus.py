@@ -37,6 +37,7 @@ from flows.batch import (DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, Batch
                          clean_batch, clean_with_fallback, discover)
 from flows.dedup_state import load_duplicate_index, mark_duplicates
 from flows import progress
+from flows.site_state import load_site_lines, site_lines_state
 from flows.runners import RunnerChoice, in_order, task_submitter
 from flows.storage import ManifestIndex, OutputStore, batch_output
 
@@ -154,6 +155,7 @@ def commit_batch_task(store: OutputStore, result: BatchResult, batch_id: str, ru
     output = batch_output(result.records, batch_id=batch_id, run_id=run_id, pipeline_version=PIPELINE_VERSION,
                           processed_at=datetime.now(timezone.utc), duplicate_of=duplicate_of)
     output.state.update(dedup_state)
+    output.state.update(site_lines_state(result.site_lines))
     store.commit_batch(output)
     return len(duplicate_of)
 
@@ -182,7 +184,8 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
         plan = plan_work(files, store.index(), PIPELINE_VERSION, force=force, rehash=rehash)
         progress.run_started(len(plan.todo), sum(raw_file.size for raw_file in plan.todo))
         summary = RunSummary(run_id=run_id, files=len(files), skipped=plan.unchanged)
-        ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars})
+        ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars},
+                           site_lines=load_site_lines(store))
         with task_submitter(runner) as submit:
             def clean(batch: list[RawFile]):
                 # quote(): Prefect would otherwise walk every object of these looking for futures,

@@ -22,7 +22,7 @@ def test_fuzz_target_runs_its_budget_without_a_crash_or_a_hang(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     command = [sys.executable, str(ROOT / "fuzz" / "fuzz_clean.py"), f"-max_total_time={FUZZ_SECONDS}",
-               f"-timeout={INPUT_TIMEOUT_SECONDS}", "-rss_limit_mb=3072", f"-artifact_prefix={tmp_path}/",
+               f"-timeout={INPUT_TIMEOUT_SECONDS}", "-seed=20261122", "-rss_limit_mb=3072", f"-artifact_prefix={tmp_path}/",
                "-print_final_stats=1", str(corpus), str(ROOT / "fuzz" / "corpus")]
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                           timeout=FUZZ_SECONDS + INPUT_TIMEOUT_SECONDS + STARTUP_SECONDS)
