@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent

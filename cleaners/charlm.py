@@ -50,6 +50,10 @@ class CharLM:
     def __post_init__(self) -> None:
         # Repairs score the same small windows many times over; remember recent ones.
         object.__setattr__(self, "score", lru_cache(maxsize=SCORE_CACHE)(self._score))
+        # The last two characters of every word of two or more. Where no word ends in the two
+        # characters before a position, no longer word ends there either: the DP need not look
+        # further back (most positions of prose), and its maximum is the same.
+        object.__setattr__(self, "word_ends", frozenset(word[-2:] for word in self.word_logp if len(word) >= 2))
 
     def char_count(self, ch: str) -> int:
         return self.char_freq.get(ch, 0)
@@ -66,16 +70,18 @@ class CharLM:
         best = [0.0] * (n + 1)
         logp = self.word_logp
         unknown = self.unknown_logp
+        word_ends = self.word_ends
         for end in range(1, n + 1):
             ch = text[end - 1]
             if not ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"):
                 best[end] = best[end - 1]
                 continue
             value = best[end - 1] + logp.get(ch, unknown)
-            for start in range(max(0, end - MAX_WORD_LEN), end - 1):
-                word_lp = logp.get(text[start:end])
-                if word_lp is not None and best[start] + word_lp > value:
-                    value = best[start] + word_lp
+            if text[end - 2:end] in word_ends:
+                for start in range(max(0, end - MAX_WORD_LEN), end - 1):
+                    word_lp = logp.get(text[start:end])
+                    if word_lp is not None and best[start] + word_lp > value:
+                        value = best[start] + word_lp
             best[end] = value
         return best[n]
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .document import CleanContext, Draft, Page
-from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, MIN_WATERMARK_CONTEXT, RARE_CHAR_MIN, RARE_CHAR_SHARE,
-                           RULES, ChromeRule)
+from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_SHARE_OUTSIDE, LINK_SYNTAX, MIN_WATERMARK_CONTEXT,
+                           RARE_CHAR_MIN, RARE_CHAR_SHARE, RULES, ChromeRule)
 from .site_evidence import TOTAL_KEY, line_key
 from .title import clean_title, hint_candidates, is_title_like
 
@@ -48,6 +48,9 @@ ONLY_PUNCT = re.compile(r"^[\s\W_]*$")
 SQUEEZE = re.compile(r"\s+")
 BODY_STRUCTURE_RE = re.compile(BODY_STRUCTURE)
 DOMAIN_RE = re.compile(INLINE_DOMAIN, re.IGNORECASE)
+LINK_RE = re.compile(LINK_SYNTAX)
+LINK_HINT = re.compile(r"\]\(|https?://|javascript:")
+ELLIPSIS_RE = re.compile(r"\s?(?:\.{3,6}|…{1,2})")
 
 PROSE_MIN_CJK = 20  # a line with this many CJK characters and punctuation reads as prose
 PROSE_LONG_CJK = 40  # ... and one with this many reads as prose whatever its punctuation
@@ -62,6 +65,8 @@ MAX_TITLE_LINE = 120  # longer lines are never the page title
 END_WINDOW = 64  # end-anchored patterns are searched in this many last characters
 MAX_HITS_PER_RULE = 20
 RARE_CHECK_MAX = 200  # junk lines of rare characters are short; longer lines are not checked
+PREVIEW_PROBE = 12  # characters before a preview's "..." looked for again in the full text after it
+PREVIEW_MIN = 20  # a truncated preview repeats at least this much of the text that follows it
 # Site evidence: a line recurring on at least this many pages (and this share of the site's pages).
 SITE_MIN_PAGES_OUTSIDE, SITE_SHARE_OUTSIDE = 3, 0.2
 SITE_MIN_PAGES_INSIDE, SITE_SHARE_INSIDE = 5, 0.5
@@ -234,6 +239,56 @@ def repeated_watermarks(lines: list[str]) -> list[str]:
         if len(CJK_RE.findall(brand)) >= MIN_WATERMARK_CONTEXT:
             spans.append(brand + domain)
     return sorted(spans, key=len, reverse=True)
+
+
+# --- links and repeated previews -----------------------------------------------------------------
+
+def link_share(line: str) -> float:
+    """Share of the line's non-space characters that is link syntax (markdown links and images, URLs)."""
+    if not LINK_HINT.search(line):
+        return 0.0
+    size = len(squeeze(line))
+    covered = sum(len(squeeze(match.group())) for match in LINK_RE.finditer(line))
+    return covered / size if size else 0.0
+
+
+def _preview_in_line(line: str) -> tuple[int, int] | None:
+    """The span of a truncated preview "text..." that the same line then gives in full."""
+    for match in ELLIPSIS_RE.finditer(line):
+        cut = match.start()
+        if cut < PREVIEW_MIN:
+            continue
+        probe = line[cut - PREVIEW_PROBE:cut]
+        found = line.find(probe, match.end())
+        if found < 0:
+            continue
+        size = 0  # how far back the preview and the full text agree
+        full_end = found + PREVIEW_PROBE
+        while size < cut and full_end - 1 - size >= match.end() and line[cut - 1 - size] == line[full_end - 1 - size]:
+            size += 1
+        if size >= PREVIEW_MIN:
+            return cut - size, match.end()
+    return None
+
+
+def drop_repeated_previews(lines: list[str], draft: Draft) -> list[str]:
+    """A search snippet's preview cut short with "..." and then repeated in full is the site's, not
+    the document's: cut it, within a line or as the line before (or two before) its full text."""
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        span = _preview_in_line(line) if len(line) > 2 * PREVIEW_MIN else None
+        if span is not None:
+            draft.audit.remove(line[span[0]:span[1]].strip(), "page_marker:repeated_preview")
+            line = _remove_span(line, *span)
+        tail = ELLIPSIS_RE.search(line, max(0, len(line) - 8))
+        if tail is not None and tail.end() == len(line):
+            key = squeeze(line[:tail.start()])
+            if len(key) >= PREVIEW_MIN and any(squeeze(later).startswith(key) for later in lines[i + 1:i + 3]):
+                draft.audit.remove(line, "page_marker:repeated_preview")
+                continue
+        if line:
+            kept.append(line)
+    return kept
 
 
 # --- the stage ------------------------------------------------------------------------------------
@@ -432,6 +487,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
                 for _ in range(count):
                     draft.audit.remove(watermark, "watermark_inline:repeated_domain")
                 lines[i] = line.replace(watermark, "").strip()
+    lines = drop_repeated_previews(lines, draft)
     everywhere = (0, -1)  # no body span yet: only rules trusted anywhere apply
     cut = [strip_inline(line, True, 0, everywhere, draft, SPAN_RULES) for line in lines]
     for before, after in zip(lines, cut):
@@ -444,7 +500,8 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
         return
     line_hits = [_line_hit(line, i) for i, line in enumerate(lines)]
     run_hits = _run_hits(lines)
-    claimed = [bool(line_hits[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
+    linked = [link_share(line) >= LINK_SHARE_OUTSIDE for line in lines]
+    claimed = [bool(line_hits[i] or linked[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
                     or _clause_claims(lines[i])) for i in range(n)]
     # Lists trusted only after the body are judged against the last prose no other rule claims.
     prose = [is_prose(line) for line in lines]
@@ -482,6 +539,9 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
         run = run_hits[i]
         if run is not None and not protected and _applies(run.rule, i, span):
             removed[i] = run.rule.label
+            continue
+        if linked[i] and not protected and not inside:
+            removed[i] = "nav:link_list"
             continue
         if not protected and is_rare_junk(line):
             removed[i] = "junk:rare_chars"

@@ -28,7 +28,7 @@ Scope = Literal["line", "span", "tail", "clause", "block", "run"]
 Where = Literal["anywhere", "outside", "after"]
 
 KINDS = ("nav", "breadcrumb", "upload_meta", "page_marker", "banner", "contact", "disclaimer",
-         "related_list", "comment", "footer", "lead_in", "watermark_inline", "junk")
+         "related_list", "comment", "footer", "lead_in", "watermark_inline", "seo_injection", "junk")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,34 @@ META_LABEL = (r"(?:上传人|上传者|贡献者|分享者|发布者|发布人|�
               r"积分|文档星级|上传用户)")
 URL_HINTS = ("www.", "http", ".com", ".cn", ".net", ".org", ".cc", ".top", ".vip", ".info", ".xyz")
 NUMBERED = r"(?:\d{1,2}[、.．)）]|[(（]\d{1,2}[)）])"
+# Markdown of a saved page: an image, a link (its text may hold an image), a bare URL. The share of a
+# line these cover is its link density (see `LINK_SHARE_OUTSIDE`).
+MD_IMAGE = r"!\[[^\[\]\n]{0,200}\]\((?:[^()\s]|\([^()\s]{0,40}\)){0,600}\)"
+LINK_SYNTAX = (rf"!?\[(?:[^\[\]\n]|{MD_IMAGE}){{0,200}}\]\((?:[^()\s]|\([^()\s]{{0,40}}\)){{0,600}}\)"
+               r"|https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]{1,600}|javascript:void\(0\);?")
+# A line whose non-space characters are at least this share of link syntax is a list of links:
+# furniture outside the body (inside it a reference list may be the document's own).
+LINK_SHARE_OUTSIDE = 0.5
+# Counters of downloads in a file listing: "0.14 MB | 4次下载 | 免费", "11.83 MB | 3次下载 | 2 积分".
+FILE_ENTRY = (r"\d{1,6}(?:\.\d{1,3})?\s{0,2}(?:[KMG]B|[KMG])\s{0,3}[|｜]\s{0,3}\d{1,9}\s{0,2}次下载"
+              r"\s{0,3}[|｜]\s{0,3}(?:免费|\d{1,6}\s{0,2}(?:积分|下载券|金币|元))")
+# Upload metadata fields "label:value |" run into the text of a search snippet.
+INLINE_FIELD = (r"(?:文档格式|文件格式|格式|页数|文档页数|浏览次数|下载次数|阅读次数|浏览量|阅读量|大小|文件大小|上传时间|"
+                r"上传人|上传者|下载积分|所需积分|文档星级)\s{0,2}[:：]\s{0,2}[^\s|｜:：]{1,20}")
+# A pinyin syllable (initial + final): glosses spliced into words "烟(yan)台市(shi)" to fool dedup.
+PINYIN = (r"(?=[a-zü]{2})(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?"
+          r"(?:iang|iong|uang|ueng|ang|eng|ing|ong|ian|iao|uai|uan|üan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|üe|ve|er|"
+          r"a|o|e|i|u|v|ü)[1-5]?")
+# Gambling SEO: a brand (stem + gambling word, or a brand class word) injected into sentences or
+# put in place of an organisation's name. A stem alone (金沙江, 银河, 澳门) is ordinary text; so is a
+# gambling word alone (福利彩票, 真人秀): only the combination, or a word no document uses for
+# itself (贵宾会, 娱乐城, casino), makes the brand.
+GAMBLING_STEM = (r"(?:金沙|新葡京|葡京|威尼斯人|永利|银河|太阳城|美高梅|新濠|巴黎人|亚博|博天堂|凯发|利来|尊龙|天博|"
+                 r"开云|万博|宝马会|必赢|彩神|优德|乐虎|百家乐)")
+GAMBLING_WORD = (r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|线路检测|线路|网站|官网|网址|平台|app|APP|开户|注册|"
+                 r"贵宾会|赌场|棋牌|彩票|真人|体育投注|投注|网投)")
+SEO_BRAND = (rf"(?:[A-Za-z]{{1,5}}\d{{2,6}}(?:\.(?:com|cc|net|vip))?)?(?:{GAMBLING_STEM}{GAMBLING_WORD}"
+             r"|[\u4e00-\u9fff]{2}贵宾会|[\u4e00-\u9fff]{2,4}娱乐城|(?i:casino|bet365|\d{2,5}bet\b|bet\d{2,5}))")
 # A line of a list of links: short, not a sentence, not an outline heading of the document.
 LIST_ITEM = r"^(?![一二三四五六七八九十]{1,4}、)[^。！？!?；;]{2,80}$"
 # Lines that are the document's own structure, never chrome on frequency or position alone:
@@ -85,6 +113,8 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("breadcrumb", "path", r"^[^，。！？,>›»→]{1,16}(?:[>›»→][^，。！？,>›»→]{1,24}){2,12}$"
                r"|^[^，。！？,/]{1,16}(?: / [^，。！？,/]{1,30}){2,12}$",
                where="outside", max_len=120),
+    ChromeRule("breadcrumb", "home_glued", r"^(?:首页|主页|网站首页)(?=[\u4e00-\u9fffA-Za-z])[^，。！？,!?]{2,60}$",
+               where="outside"),
     # --- navigation ---------------------------------------------------------------------------
     ChromeRule("nav", "desktop_shortcut",
                r"(?:添加|加入).{0,12}到(?:电脑)?桌面|桌面快捷(?:访问|方式)|^电脑桌面$|设为首页|加入收藏|收藏本站"),
@@ -114,6 +144,7 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("nav", "menu_line",
                r"^(?!#)(?=.{0,100}[\u4e00-\u9fff])(?:[^\s|｜/·，。！？、；：,.!?;:]{1,12}[\s|｜/·]{1,3}){3,20}[^\s|｜/·，。！？、；：,.!?;:]{1,12}$",
                where="outside", max_len=100),
+    ChromeRule("nav", "image_line", rf"^(?:{MD_IMAGE}\s{{0,3}})+$", max_len=2000),
     # --- upload metadata ---------------------------------------------------------------------
     ChromeRule("upload_meta", "fields", rf"^(?!.{{0,240}}[。！？]$).{{0,240}}?{META_LABEL}{C}.{{0,240}}?{META_LABEL}{C}", max_len=240),
     ChromeRule("upload_meta", "single_field",
@@ -133,6 +164,20 @@ RULES: tuple[ChromeRule, ...] = (
                r"已关闭评论|(?<![\d.])\d{1,9}\s{0,3}(?:人浏览|次浏览|浏览|次阅读|人阅读|字阅读|人已下载|次下载|人下载|人评论|条评论|"
                r"人收藏|次收藏|人点赞|个赞)(?:\s|$|[|｜)）])|(?:^|\s)阅\s{0,3}\d{1,9}\s{0,3}$|(?:浏览|阅读|下载|点击)[(（]\d{1,9}[)）]",
                max_len=80),
+    ChromeRule("upload_meta", "visitors",
+               r"已有\s{0,3}\d{1,12}\s{0,3}(?:人|位|次)(?:来访|访问|浏览|阅读|下载|关注|参与|围观)过?"
+               r"|(?<![\d.])\d{1,7}\s{0,2}字\s{0,3}阅读\s{0,3}(?:约\s{0,2})?\d{1,3}\s{0,2}分(?:钟|\s{0,2}\d{1,2}\s{0,2}秒)?"
+               r"|阅读(?:时间|时长)\s{0,3}[:：]?\s{0,3}(?:约\s{0,2})?\d{1,3}\s{0,2}分钟", max_len=80),
+    ChromeRule("upload_meta", "blog_stats",
+               r"^(?:博文|博客|文章|日志|图片数|照片|访问量|总访问量?|积分|排名|粉丝|原创|转载|等级|好友|相册|访客)\s{0,3}[:：]\s{0,3}\d{1,12}$",
+               where="outside"),
+    ChromeRule("upload_meta", "inline_fields", rf"(?:{INLINE_FIELD}\s{{0,3}}[|｜]\s{{0,3}}){{2,8}}(?:{INLINE_FIELD})?", scope="span",
+               min_len=160,  # glued into a snippet; a line of fields alone is the line rules' to take whole
+               needs=("格式", "页数", "浏览次数", "下载次数", "阅读次数", "浏览量", "阅读量", "大小", "上传", "积分", "星级")),
+    ChromeRule("upload_meta", "counted_links",
+               r"[(（]\d{1,9}[)）]\s{0,2}(?:次阅读|次浏览|个评论|条评论|次下载)(?:\s{0,3}[|｜]\s{0,3}[(（]\d{1,9}[)）]\s{0,2}"
+               r"(?:次阅读|次浏览|个评论|条评论|次下载)){0,4}", scope="span",
+               needs=("次阅读", "次浏览", "个评论", "条评论", "次下载")),
     ChromeRule("upload_meta", "attachment",
                r"\.(?:png|jpe?g|gif|bmp|webp|docx?|pdf|zip|rar)\s{0,3}[(（]\s{0,3}\d{1,9}(?:\.\d{1,9})?\s{0,3}[KMG]?B\s{0,3}[,，]\s{0,3}下载次数[:：]\s{0,3}\d{1,9}\s{0,3}[)）]",
                max_len=160),
@@ -197,12 +242,12 @@ RULES: tuple[ChromeRule, ...] = (
                r"版权归作者|如有侵权[,，]?(?:请|行为请)?(?:联系|告知|删除|通知)|侵权(?:请)?(?:联系|删除|必删)|侵犯了?您的(?:版权|权益|隐私)|"
                r"给予删除|下载失败|重复下载|不扣分|侵删|违规举报|如若转载|请注明出处|转载请(?:注明|联系)|免责声明|"
                r"未经(?:许可|授权|允许|同意).{0,10}(?:转载|复制|使用|摘编)|文档(?:只能|仅)用于|交易模式|网络存储空间|"
-               r"上传人\s{0,3}[(（]含作者[)）]|合作方或网友|自行鉴别|版权(?:声明|说明)[:：]|版权归属|(?:用户|网友)(?:自行)?上传|上传用户|"
+               r"上传人\s{0,3}[(（]含作者[)）]|(?:如|若)有(?:问题|疑问|异议|侵权|不妥)[,，]?\s{0,3}(?:请)?(?:及时)?(?:联系|咨询|告知)(?:在线)?(?:客服|管理员|站长|本站|网站)|合作方或网友|自行鉴别|版权(?:声明|说明)[:：]|版权归属|(?:用户|网友)(?:自行)?上传|上传用户|"
                r"内容提供方|仅供(?:个人)?(?:学习|研究)(?:交流)?(?:使用|之用)?[,，。]?.{0,8}(?:下载|版权|删除)",
                scope="clause", max_len=500,
                needs=("付费", "购买了版权", "本站", "本网", "本平台", "不代表本", "版权", "侵权", "侵删", "侵犯",
                       "违规举报", "转载", "注明出处", "免责声明", "未经", "只能用于", "仅用于", "交易模式", "存储空间",
-                      "上传", "合作方", "自行鉴别", "内容提供方", "给予删除", "下载", "不扣分", "仅供")),
+                      "上传", "合作方", "自行鉴别", "内容提供方", "给予删除", "下载", "不扣分", "仅供", "如有", "若有")),
     ChromeRule("disclaimer", "image_source", r"[(（]\s{0,3}图片来源(?:于)?(?:网络|互联网)[^)）]{0,10}[)）]", scope="span",
                needs=("图片来源",)),
     # --- comments ----------------------------------------------------------------------------
@@ -232,6 +277,11 @@ RULES: tuple[ChromeRule, ...] = (
                r"^(?:阅读|下载|浏览|看|读)(?:了|过)?(?:该|本|这篇|此)?(?:文档|文章|资料|内容)的(?:用户|人|网友)(?:还|也|都)(?:在)?"
                r"(?:阅读|下载|看|浏览|喜欢)(?:了)?(?:这些|以下)?(?:文档|文章|资料)?\s{0,3}[:：]?$",
                scope="block", follow=LIST_ITEM),
+    ChromeRule("related_list", "ranking_tail",
+               r"(?:下载|阅读|浏览|看)(?:了|过)?(?:该|本|此|这篇)(?:资料|文档|文章)的(?:人|用户|网友)(?:也|还|都)在(?:下载|阅读|看|浏览)"
+               r"|(?:下载|阅读|浏览|点击)排行(?:榜)?\s{0,3}(?:本周|本月|今日|总榜|周榜|月榜)", scope="tail",
+               needs=("的人", "的用户", "的网友", "排行")),
+    ChromeRule("related_list", "file_listing", rf"(?:{FILE_ENTRY}\s{{0,3}}){{1,60}}", scope="span", needs=("次下载",)),
     ChromeRule("related_list", "inline_header", r"^(?:推荐|相关|热门|猜你喜欢)[:：].{0,60}[|｜].{0,200}$", max_len=300),
     ChromeRule("related_list", "dated_items",
                rf"^(?:[-•·*▪◆]\s{{0,3}}|\d{{1,2}}[.、]\s{{0,3}})?{DATE}\s{{1,3}}{CLOCK}\s{{0,3}}\S.{{1,100}}$|^(?:[-•·*▪◆]\s{{0,3}})?\S.{{1,80}}?\s{{1,3}}{DATE}\s{{1,3}}{CLOCK}$",
@@ -271,7 +321,18 @@ RULES: tuple[ChromeRule, ...] = (
                needs=URL_HINTS),
     ChromeRule("watermark_inline", "visit_url", rf"本文(?:访问|来源|原文|链接)?(?:地址|网址|链接){C}{DOMAIN}", scope="span",
                needs=("本文",)),
+    # --- gambling SEO injected into the text ---------------------------------------------------
+    ChromeRule("seo_injection", "gambling_brand", rf"【?{SEO_BRAND}】?", scope="span",
+               needs=("金沙", "葡京", "威尼斯人", "永利", "银河", "太阳城", "美高梅", "新濠", "巴黎人", "亚博", "博天堂",
+                      "凯发", "利来", "尊龙", "天博", "开云", "万博", "宝马会", "必赢", "彩神", "优德", "乐虎", "百家乐",
+                      "贵宾会", "娱乐城", "casino", "Casino", "CASINO", "bet", "BET", "Bet")),
     # --- anti-scraping junk --------------------------------------------------------------------
+    ChromeRule("junk", "pinyin_gloss", rf"(?<=[{CJK}])[(（]{PINYIN}[)）]", scope="span", needs=("(", "（")),
+    ChromeRule("junk", "crawl_meta",
+               r"^(?:\*\*|__)?(?:Last\s{1,3}Crawled|Crawled(?:\s{1,3}(?:at|on))?|Crawl\s{1,3}Date|Retrieved(?:\s{1,3}(?:at|on))?|"
+               r"Fetched(?:\s{1,3}(?:at|on))?|Scraped(?:\s{1,3}(?:at|on))?|抓取时间|采集时间|爬取时间|收录时间|快照时间)(?:\*\*|__)?\s{0,3}[:：]",
+               max_len=200),
+    ChromeRule("junk", "separator", r"^(?:[-=*_~—]\s{0,2}){3,80}$", max_len=200),
     ChromeRule("junk", "ascii_tail",
                rf"(?<=[{CJK}。，！？；：”’）)])\s{{0,3}}(?=[A-Za-z0-9]{{0,40}}[a-z])(?=[A-Za-z0-9]{{0,40}}[A-Z])(?=[A-Za-z0-9]{{0,40}}\d)[A-Za-z0-9]{{8,40}}\s{{0,3}}$",
                scope="span"),
