@@ -273,7 +273,7 @@ def _preview_in_line(line: str) -> tuple[int, int] | None:
 
 def drop_repeated_previews(lines: list[str], draft: Draft) -> list[str]:
     """A search snippet's preview cut short with "..." and then repeated in full is the site's, not
-    the document's: cut it, within a line or as the line before (or two before) its full text."""
+    the document's: cut it, within a line or as the line right before its full text."""
     kept: list[str] = []
     for i, line in enumerate(lines):
         span = _preview_in_line(line) if len(line) > 2 * PREVIEW_MIN else None
@@ -283,7 +283,7 @@ def drop_repeated_previews(lines: list[str], draft: Draft) -> list[str]:
         tail = ELLIPSIS_RE.search(line, max(0, len(line) - 8))
         if tail is not None and tail.end() == len(line):
             key = squeeze(line[:tail.start()])
-            if len(key) >= PREVIEW_MIN and any(squeeze(later).startswith(key) for later in lines[i + 1:i + 3]):
+            if len(key) >= PREVIEW_MIN and i + 1 < len(lines) and squeeze(lines[i + 1]).startswith(key):
                 draft.audit.remove(line, "page_marker:repeated_preview")
                 continue
         if line:

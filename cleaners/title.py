@@ -27,8 +27,12 @@ TITLE_DECORATIONS = (
     r"\s{0,3}(?:VIP|vip)(?:专享|会员|免费|精品)?$",
     r"\s{0,3}[(（]?(?:word版|Word版|WORD版|可编辑|可修改|可复制|免费下载)[)）]?$",
     r"\s{0,3}(?:免费下载|下载|在线阅读|全文阅读|全文)$",
+    r"^#{1,6}\s{1,3}",  # a markdown heading marker on a saved or dumped page
+    # "title - author/site": a short last segment behind a spaced dash ("- 百家号", "- DoubleLi - 博客园")
+    r"(?<=.{6})\s{1,3}[-–—|｜]\s{1,3}(?!\d{1,16}$)[^-–—|｜\s，。！？,.!?]{1,16}$",
 )
 DECORATION = re.compile("|".join(f"(?:{p})" for p in TITLE_DECORATIONS))
+URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.[\w-]{1,63}\.")
 HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s{0,3}")
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 GLUE_SEPARATORS = "_-—|｜"
@@ -51,9 +55,10 @@ def clean_title(title: str) -> str:
 
 
 def is_title_like(line: str) -> bool:
-    """A short line that does not end like a sentence or a salutation and is not a list item."""
+    """A short line that does not end like a sentence or a salutation, is not a list item and not an address."""
     return (4 <= len(line) <= MAX_TITLE_CHARS and line[-1] not in NOT_TITLE_END
-            and not re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])", line))
+            and not re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])", line)
+            and not URL_LIKE.match(line))
 
 
 def _squeeze(text: str) -> str:

@@ -113,7 +113,7 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("breadcrumb", "path", r"^[^，。！？,>›»→]{1,16}(?:[>›»→][^，。！？,>›»→]{1,24}){2,12}$"
                r"|^[^，。！？,/]{1,16}(?: / [^，。！？,/]{1,30}){2,12}$",
                where="outside", max_len=120),
-    ChromeRule("breadcrumb", "home_glued", r"^(?:首页|主页|网站首页)(?=[\u4e00-\u9fffA-Za-z])[^，。！？,!?]{2,60}$",
+    ChromeRule("breadcrumb", "home_glued", r"^(?:首页|主页|网站首页)(?=[\u4e00-\u9fffA-Za-z])[^，。；,;]{2,60}$",
                where="outside"),
     # --- navigation ---------------------------------------------------------------------------
     ChromeRule("nav", "desktop_shortcut",
@@ -144,7 +144,6 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("nav", "menu_line",
                r"^(?!#)(?=.{0,100}[\u4e00-\u9fff])(?:[^\s|｜/·，。！？、；：,.!?;:]{1,12}[\s|｜/·]{1,3}){3,20}[^\s|｜/·，。！？、；：,.!?;:]{1,12}$",
                where="outside", max_len=100),
-    ChromeRule("nav", "image_line", rf"^(?:{MD_IMAGE}\s{{0,3}})+$", max_len=2000),
     # --- upload metadata ---------------------------------------------------------------------
     ChromeRule("upload_meta", "fields", rf"^(?!.{{0,240}}[。！？]$).{{0,240}}?{META_LABEL}{C}.{{0,240}}?{META_LABEL}{C}", max_len=240),
     ChromeRule("upload_meta", "single_field",
