@@ -73,7 +73,10 @@ def _host(root) -> str | None:
             prop = node.get("property") or node.get("name") or ""
             if (tag == "link" and "canonical" in rel) or (tag == "meta" and prop in ("og:url", "twitter:url")) \
                     or tag == "base":
-                host = urlsplit(node.get(attr) or "").hostname
+                try:
+                    host = urlsplit(node.get(attr) or "").hostname
+                except ValueError:  # a malformed URL ("http://[/") names no host
+                    continue
                 if host:
                     return host.lower().removeprefix("www.")
     return None

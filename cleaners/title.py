@@ -27,7 +27,8 @@ TITLE_DECORATIONS = (
     r"\s{0,3}(?:VIP|vip)(?:专享|会员|免费|精品)?$",
     r"\s{0,3}[(（]?(?:word版|Word版|WORD版|可编辑|可修改|可复制|免费下载)[)）]?$",
     r"\s{0,3}(?:免费下载|下载|在线阅读|全文阅读|全文)$",
-    r"^#{1,6}\s{1,3}",  # a markdown heading marker on a saved or dumped page
+    r"^#{1,6}\s{0,3}",  # a markdown heading marker on a saved or dumped page
+    r"^(?:title|标题)\s{0,2}[:：]\s{0,3}",  # a static blog's front matter
     # "title - author/site": a short last segment behind a spaced dash ("- 百家号", "- DoubleLi - 博客园")
     r"(?<=.{6})\s{1,3}[-–—|｜]\s{1,3}(?!\d{1,16}$)[^-–—|｜\s，。！？,.!?]{1,16}$",
 )

@@ -84,7 +84,18 @@ def task_submitter(choice: RunnerChoice) -> Iterator[Callable[[Task, dict[str, A
         yield _Deferred
         return
     with _prefect_runner(choice) as runner:
-        yield runner.submit
+        if choice.kind == "dask":
+            yield lambda task, parameters: runner.submit(task, _unquoted(parameters))
+        else:
+            yield runner.submit
+
+
+def _unquoted(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters without `quote()` wrappers: Dask's argument packing turns the wrapper (a named
+    tuple) into a plain tuple, so the task would get the tuple instead of the value."""
+    from prefect.utilities.annotations import quote
+
+    return {name: value.unquote() if isinstance(value, quote) else value for name, value in parameters.items()}
 
 
 def in_order(items: Iterable[Item], submit: Callable[[Item], Any], limit: int) -> Iterator[tuple[Item, Any]]:

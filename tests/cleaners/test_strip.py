@@ -94,6 +94,29 @@ CHROME_CASES = [
     ("junk_script", [], ["var s = document.createElement('script');"], "var s = document.createElement('script');",
      "junk:script"),
     ("junk_rare_chars", [], ["龘靐齉爩麤灪鱻"], "龘靐齉爩麤灪鱻", "junk:rare_chars"),
+    # kinds added in round 2: saved-page links, rankings, crawler meta, counters, service tails
+    ("link_list", ["[首页](http://www.example.com/) / [范文](http://www.example.com/fw/) / [讲话稿](javascript:void(0))"], [],
+     "[讲话稿](javascript:void(0))", "nav:link_list"),
+    ("link_logo", ["[![img](files/logo.jpg)我的图书馆](http://www.example.com/login.aspx?reurl=1)"], [],
+     "我的图书馆", "nav:link_list"),
+    ("link_toolbar", [], ["[转藏到我的图书馆](javascript:void(0);)[献花（0）](javascript:void(0);)分享：[微信](javascript:void(0);)"],
+     "献花", "nav:link_list"),
+    ("ranking_header", [], ["下载该资料的人也在下载"], "下载该资料的人也在下载", "related_list:ranking_tail"),
+    ("ranking_week", [], ["下载排行 本周"], "下载排行 本周", "related_list:ranking_tail"),
+    ("file_listing", [], ["0.14 MB | 4次下载 | 免费 11.83 MB | 3次下载 | 2 积分"], "0.14 MB | 4次下载 | 免费",
+     "related_list:file_listing"),
+    ("crawl_meta", ["**Last Crawled**: 2025-02-21T17:02:00Z"], [], "**Last Crawled**: 2025-02-21T17:02:00Z", "junk:crawl_meta"),
+    ("crawl_meta_cn", ["采集时间：2024-03-01 10:20"], [], "采集时间：2024-03-01 10:20", "junk:crawl_meta"),
+    ("separator", [], ["---"], "---", "junk:separator"),
+    ("front_matter", ["date: 2020-02-18 19:13:54", "tags: shell"], [], "tags: shell", "junk:front_matter"),
+    ("service_tail", [], ["如有问题,请联系客服处理。"], "如有问题,请联系客服处理。", "disclaimer:site_terms"),
+    ("visitors", [], ["已有 28335924 人来访过"], "已有 28335924 人来访过", "upload_meta:visitors"),
+    ("read_time", ["3572字阅读11分54秒"], [], "3572字阅读11分54秒", "upload_meta:visitors"),
+    ("blog_stats", [], ["博文: 14387"], "博文: 14387", "upload_meta:blog_stats"),
+    ("breadcrumb_glued", ["首页基金理财" + TITLE], [], "首页基金理财" + TITLE, "breadcrumb:home_glued"),
+    ("attachment", [], ["1.png (32.35 KB, 下载次数: 0)"], "1.png (32.35 KB, 下载次数: 0)", "upload_meta:attachment"),
+    ("prev_next_one_line", [], ["上一篇：市政府召开全体会议 下一篇：全市防汛工作会议召开"], "下一篇：全市防汛工作会议召开", "nav:prev_next"),
+    ("editor_trailer", [], ["责任编辑：张三 李四"], "责任编辑：张三 李四", "upload_meta:single_field"),
 ]
 
 
@@ -113,6 +136,19 @@ INLINE_CASES = [
     ("ascii_junk_tail", BODY[4] + "aZ3kP9xQ2mW7", BODY[4], "junk:ascii_tail"),
     ("image_source", BODY[4][:20] + "(图片来源网络，侵删)" + BODY[4][20:], BODY[4], "disclaimer:image_source"),
     ("contact_clause", BODY[2] + "需要范文请加微信abc2024咨询。", BODY[2], "contact:wechat"),
+    ("inline_fields", BODY[2] + " 文档格式:PDF | 页数:2 | 浏览次数:1 | " + BODY[4], BODY[2] + " " + BODY[4],
+     "upload_meta:inline_fields"),
+    ("repeated_preview", BODY[2][:30] + "... " + BODY[2], BODY[2], "page_marker:repeated_preview"),
+    ("ranking_glued", BODY[2] + " 下载该资料的人也在下载 查看更多 下载排行 本周 0.14 MB | 4次下载 | 免费", BODY[2],
+     "related_list:ranking_tail"),
+    ("counted_links", BODY[4] + "(1727)次阅读|(10)个评论", BODY[4], "upload_meta:counted_links"),
+    ("service_tail", BODY[2] + "如有问题,请联系客服处理。", BODY[2], "disclaimer:site_terms"),
+    ("seo_brand_replaces_name", BODY[1][:12] + "美狮贵宾会" + BODY[1][12:], BODY[1], "seo_injection:gambling_brand"),
+    ("seo_brand_bracketed", "【金沙网站】" + BODY[2], BODY[2], "seo_injection:gambling_brand"),
+    ("seo_brand_with_code", BODY[4][:6] + "js333金沙线路" + BODY[4][6:], BODY[4], "seo_injection:gambling_brand"),
+    ("seo_brand_casino", BODY[2][:8] + "威尼斯人娱乐城" + BODY[2][8:], BODY[2], "seo_injection:gambling_brand"),
+    ("pinyin_gloss", "今(jin)天(tian)" + BODY[1][2:], BODY[1], "junk:pinyin_gloss"),
+    ("pinyin_gloss_tone", BODY[2][:3] + "(yi3)" + BODY[2][3:], BODY[2], "junk:pinyin_gloss"),
 ]
 
 
@@ -147,6 +183,18 @@ BODY_LOOKALIKES = [
     "首先请市委书记讲话。",
     "一、目标要高点定位",
     "2024年5月6日",
+    # gambling stems and words that are ordinary text on their own
+    "加强金沙江流域生态保护，深化与澳门特别行政区合作，福利彩票公益金全部用于社会福利事业。",
+    "银河系观测平台建成投用，真人秀节目规范管理，澳门博彩业收入回落。",
+    # parentheses after Chinese text that are units or abbreviations, not pinyin glosses
+    "全市新增装机容量120万千瓦(kW)，年发电量达到35亿千瓦时(kWh)，单位能耗下降(3%)。",
+    # a notice's own contact request, not a site's customer service
+    "如有疑问，请及时与市应急管理局联系，联系电话将另行通知。",
+    # an ellipsis that is not followed by the same text
+    "会议强调，要把安全生产放在首位……各单位要结合实际抓好落实。",
+    "首页设计方案经过专家评审，已正式上线运行。",
+    # a link inside the body is the document's reference, not a saved page's furniture
+    "参考：[国务院关于安全生产的意见](http://www.gov.cn/zhengce/content/2024-03/12/content_1.htm)",
 ]
 
 

@@ -19,6 +19,16 @@ T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行
     ("【精品】2025年广东省政府工作报告(word版)可编辑.docx", "2025年广东省政府工作报告"),
     ("讲话稿.doc_第1页", "讲话稿"),
     ("在全县防汛抗旱工作会议上的讲话", "在全县防汛抗旱工作会议上的讲话"),
+    # "title - author/site" and markdown heading markers of saved pages and search dumps
+    ("## 汤包还是小笼包？教你如何分清 - 百家号", "汤包还是小笼包？教你如何分清"),
+    ("# linux下无线网卡的ioctl 接口 - DoubleLi - 博客园", "linux下无线网卡的ioctl 接口"),
+    ("在全市推进大会上的讲话 - 知乎", "在全市推进大会上的讲话"),
+    ("##ResourceManager", "ResourceManager"),
+    ("title: shell-scripts", "shell-scripts"),
+    # a dash inside the title, or a year after it, is not a site's name
+    ("2023—2025年安全生产工作规划", "2023—2025年安全生产工作规划"),
+    ("全市安全生产工作要点 - 2024", "全市安全生产工作要点 - 2024"),
+    ("春 - 夏", "春 - 夏"),
 ])
 def test_clean_title_strips_site_decorations(raw, clean):
     assert clean_title(raw) == clean
@@ -95,6 +105,8 @@ def test_no_title_when_the_text_opens_with_a_sentence():
     ("现在，我代表国务院，", False),
     ("今天的会议很重要。", False),
     ("一、2024年工作回顾", False),
+    ("//www.blog.example.com.cn/u/Bobby", False),  # an address is no title
+    ("www.example.com/index.html", False),
 ])
 def test_title_like_lines(line, expected):
     assert is_title_like(line) is expected
