@@ -189,7 +189,7 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
         with task_submitter(runner) as submit:
             def clean(batch: list[RawFile]):
                 # quote(): Prefect would otherwise walk every object of these looking for futures,
-                # which cost more than cleaning (bench/run.py: Prefect overhead 14% -> see docs/performance.md).
+                # which cost more than cleaning (bench/run.py: Prefect overhead 14% -> see README, Performance).
                 return submit(clean_batch_task, {"files": quote(batch), "ctx": quote(ctx),
                                                  "done": quote(plan.done_in(batch)), "max_file_bytes": max_file_bytes})
 
