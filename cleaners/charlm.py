@@ -31,6 +31,7 @@ UNKNOWN_PENALTY = 3.0
 # numeral words (一个, 一年) give measure words their context.
 SCORE_CACHE = 50_000  # window scores kept (well under 10 MB)
 DIGIT_RUN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+DIGIT_CHARS = frozenset("0123456789.")  # what a DIGIT_RUN match is made of
 
 
 def is_cjk(ch: str) -> bool:
@@ -50,6 +51,8 @@ class CharLM:
     def __post_init__(self) -> None:
         # Repairs score the same small windows many times over; remember recent ones.
         object.__setattr__(self, "score", lru_cache(maxsize=SCORE_CACHE)(self._score))
+        object.__setattr__(self, "substitution_scores",
+                           lru_cache(maxsize=SCORE_CACHE)(self._substitution_scores))
         # The last two characters of every word of two or more. Where no word ends in the two
         # characters before a position, no longer word ends there either: the DP need not look
         # further back (most positions of prose), and its maximum is the same.
@@ -65,16 +68,31 @@ class CharLM:
         non-Chinese characters (Latin, digits, punctuation) cost nothing, so
         they neither help nor hurt a candidate. A number counts as 一.
         """
-        text = DIGIT_RUN.sub("一", text)
-        n = len(text)
-        best = [0.0] * (n + 1)
+        return self._segment(DIGIT_RUN.sub("一", text), [0.0])[-1]
+
+    def _substitution_scores(self, left: str, middles: tuple[str, ...], right: str) -> tuple[float, ...]:
+        """`score(left + middle + right)` for each middle, the DP over `left` computed once for all of them.
+
+        The DP's value at a position depends only on the text before it, so
+        the candidates of one position share the left half of the window.
+        A middle that is a digit or a point could join a number across the
+        cut (3 + 5 + 年), so such a window is scored whole.
+        """
+        if any(len(middle) != 1 or middle in DIGIT_CHARS for middle in middles):
+            return tuple(self.score(left + middle + right) for middle in middles)
+        left, right = DIGIT_RUN.sub("一", left), DIGIT_RUN.sub("一", right)
+        head = self._segment(left, [0.0])
+        return tuple(self._segment(left + middle + right, head.copy())[-1] for middle in middles)
+
+    def _segment(self, text: str, best: list[float]) -> list[float]:
+        """Extend `best` (best[k]: the best segmentation of text[:k], known for k < len(best)) to all of `text`."""
         logp = self.word_logp
         unknown = self.unknown_logp
         word_ends = self.word_ends
-        for end in range(1, n + 1):
+        for end in range(len(best), len(text) + 1):
             ch = text[end - 1]
             if not ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"):
-                best[end] = best[end - 1]
+                best.append(best[end - 1])
                 continue
             value = best[end - 1] + logp.get(ch, unknown)
             if text[end - 2:end] in word_ends:
@@ -82,8 +100,8 @@ class CharLM:
                     word_lp = logp.get(text[start:end])
                     if word_lp is not None and best[start] + word_lp > value:
                         value = best[start] + word_lp
-            best[end] = value
-        return best[n]
+            best.append(value)
+        return best
 
 
 def _read_lexicon() -> str:

@@ -105,9 +105,8 @@ def is_very_rare(ch: str) -> bool:
 def gains(lm: CharLM, line: str, i: int, cands: tuple[str, ...]) -> dict[str, float]:
     """Log-probability gain of putting each candidate at `line[i]`, in a small window."""
     lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 1)
-    left, right = line[lo:i], line[i + 1:hi]
-    base = lm.score(left + line[i] + right)
-    return {cand: lm.score(left + cand + right) - base + prior(line[i], cand) for cand in cands}
+    base, *scores = lm.substitution_scores(line[lo:i], (line[i], *cands), line[i + 1:hi])
+    return {cand: score - base + prior(line[i], cand) for cand, score in zip(cands, scores)}
 
 
 def prior(wrong: str, right: str) -> float:

@@ -16,8 +16,14 @@ Three kinds of evidence decide, strongest first:
    document's. Prose needs far more pages than a short line; the document's
    own structure (title, salutations, headings) is never taken on frequency.
 
+Two kinds are measured rather than matched: a line that is mostly link syntax
+(markdown links and images, URLs; `is_link_list`) is a saved page's navigation
+and goes outside the body; a search snippet's preview cut short with "..."
+and then given in full (in the same line or the next) goes anywhere.
+
 Inline spans (watermarks injected mid-sentence, page markers glued to a line,
-a preview's trailing "...") are cut out and the sentence joined again. A
+a preview's trailing "...", gambling brands spliced into sentences, pinyin
+glosses inside words) are cut out and the sentence joined again. A
 domain that recurs inside running text with the same words before it is an
 injected watermark even when no rule knows its brand. Every removal is
 written to the draft's audit as "<kind>:<name>".
@@ -32,7 +38,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .document import CleanContext, Draft, Page
-from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_SHARE_OUTSIDE, LINK_SYNTAX, MIN_WATERMARK_CONTEXT,
+from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_LIST_MAX_TEXT, LINK_SHARE_OUTSIDE, LINK_SYNTAX,
+                           MIN_WATERMARK_CONTEXT,
                            RARE_CHAR_MIN, RARE_CHAR_SHARE, RULES, ChromeRule)
 from .site_evidence import TOTAL_KEY, line_key
 from .title import clean_title, hint_candidates, is_title_like
@@ -67,6 +74,8 @@ MAX_HITS_PER_RULE = 20
 RARE_CHECK_MAX = 200  # junk lines of rare characters are short; longer lines are not checked
 PREVIEW_PROBE = 12  # characters before a preview's "..." looked for again in the full text after it
 PREVIEW_MIN = 20  # a truncated preview repeats at least this much of the text that follows it
+PREVIEW_MAX = 2000  # ... and is compared back at most this far (bounds the cost on long lines)
+PREVIEW_TRIES = 8  # ellipses of one line looked at
 # Site evidence: a line recurring on at least this many pages (and this share of the site's pages).
 SITE_MIN_PAGES_OUTSIDE, SITE_SHARE_OUTSIDE = 3, 0.2
 SITE_MIN_PAGES_INSIDE, SITE_SHARE_INSIDE = 5, 0.5
@@ -252,19 +261,29 @@ def link_share(line: str) -> float:
     return covered / size if size else 0.0
 
 
+def is_link_list(line: str) -> bool:
+    """Mostly link syntax, with little Chinese text beside the links (a URL is long, a sentence next to it
+    is what matters): a saved page's navigation, toolbar or recommendation line."""
+    return (link_share(line) >= LINK_SHARE_OUTSIDE
+            and len(CJK_RE.findall(LINK_RE.sub("", line))) < LINK_LIST_MAX_TEXT)
+
+
 def _preview_in_line(line: str) -> tuple[int, int] | None:
     """The span of a truncated preview "text..." that the same line then gives in full."""
-    for match in ELLIPSIS_RE.finditer(line):
+    for tries, match in enumerate(ELLIPSIS_RE.finditer(line)):
         cut = match.start()
-        if cut < PREVIEW_MIN:
-            continue
+        if tries >= PREVIEW_TRIES:
+            break
         probe = line[cut - PREVIEW_PROBE:cut]
+        if cut < PREVIEW_MIN or not CJK_RE.search(probe):
+            continue
         found = line.find(probe, match.end())
         if found < 0:
             continue
         size = 0  # how far back the preview and the full text agree
         full_end = found + PREVIEW_PROBE
-        while size < cut and full_end - 1 - size >= match.end() and line[cut - 1 - size] == line[full_end - 1 - size]:
+        while (size < min(cut, PREVIEW_MAX) and full_end - 1 - size >= match.end()
+               and line[cut - 1 - size] == line[full_end - 1 - size]):
             size += 1
         if size >= PREVIEW_MIN:
             return cut - size, match.end()
@@ -500,7 +519,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
         return
     line_hits = [_line_hit(line, i) for i, line in enumerate(lines)]
     run_hits = _run_hits(lines)
-    linked = [link_share(line) >= LINK_SHARE_OUTSIDE for line in lines]
+    linked = [is_link_list(line) for line in lines]
     claimed = [bool(line_hits[i] or linked[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
                     or _clause_claims(lines[i])) for i in range(n)]
     # Lists trusted only after the body are judged against the last prose no other rule claims.

@@ -17,7 +17,10 @@ Scopes (what a match removes):
   outside   weak evidence: applied only in the header before the body and the footer after it
   after     only after the body (lists of titles trailing a document)
 
-Rule names in the audit are "<kind>:<name>".
+Kinds are the issue's list plus `seo_injection` (a gambling brand spliced into
+sentences or put in place of an organisation's name: a brand stem together
+with a gambling word, never either alone). Rule names in the audit are
+"<kind>:<name>".
 """
 from __future__ import annotations
 
@@ -77,6 +80,8 @@ LINK_SYNTAX = (rf"!?\[(?:[^\[\]\n]|{MD_IMAGE}){{0,200}}\]\((?:[^()\s]|\([^()\s]{
 # A line whose non-space characters are at least this share of link syntax is a list of links:
 # furniture outside the body (inside it a reference list may be the document's own).
 LINK_SHARE_OUTSIDE = 0.5
+# ... and has fewer Chinese characters than this outside its links (else it is a sentence citing a link).
+LINK_LIST_MAX_TEXT = 20
 # Counters of downloads in a file listing: "0.14 MB | 4次下载 | 免费", "11.83 MB | 3次下载 | 2 积分".
 FILE_ENTRY = (r"\d{1,6}(?:\.\d{1,3})?\s{0,2}(?:[KMG]B|[KMG])\s{0,3}[|｜]\s{0,3}\d{1,9}\s{0,2}次下载"
               r"\s{0,3}[|｜]\s{0,3}(?:免费|\d{1,6}\s{0,2}(?:积分|下载券|金币|元))")
@@ -100,10 +105,15 @@ SEO_BRAND = (rf"(?:[A-Za-z]{{1,5}}\d{{2,6}}(?:\.(?:com|cc|net|vip))?)?(?:(?:澳�
 # The calls to action a gambling SEO title puts after its brand ("官网_最新网址登录"): cut with the brand.
 SEO_CALL = (r"(?:[-_|｜\s]{0,3}(?:官方网站|官网|最新网址|网址|登录|登陆|注册|入口|开户|手机版|app下载|APP下载|下载|"
             r"欢迎您|首页|直营|信誉|平台)){1,6}")
+# Content platforms whose name a search result or a copied title carries behind a dash ("… - 知乎").
+PLATFORMS = ("百家号", "知乎专栏", "知乎", "搜狐号", "搜狐", "网易号", "网易", "新浪博客", "新浪网", "新浪", "腾讯新闻", "腾讯网",
+             "今日头条", "头条号", "简书", "CSDN博客", "CSDN", "博客园", "百度知道", "百度百科", "百度经验", "百度文库", "豆瓣",
+             "微博", "哔哩哔哩", "澎湃新闻", "凤凰网", "个人图书馆", "360doc", "道客巴巴", "豆丁网", "原创力文档", "人人文库",
+             "文档之家", "第一范文网", "餐饮杰")
 # Words of a page's action bars and footer links; a line made only of them is furniture.
 ACTION_WORD = (r"(?:返回列表|返回首页|返回|下载|举报(?:/反馈)?|反馈|分享本页|分享|收藏本页|收藏|打印本页|打印|关闭窗口|关闭|评论|全屏|"
                r"回复|引用|点赞|转发|上一篇|下一篇|上一页|下一页|网站地图|联系我们|关于我们|法律声明|隐私政策|用户协议|"
-               r"免责声明|意见反馈|帮助中心|加入收藏|设为首页|返回顶部|我来说两句)")
+               r"免责声明|意见反馈|帮助中心|加入收藏|设为首页|返回顶部)")
 # A line of a list of links: short, not a sentence, not an outline heading of the document.
 LIST_ITEM = r"^(?![一二三四五六七八九十]{1,4}、)[^。！？!?；;]{2,80}$"
 # Lines that are the document's own structure, never chrome on frequency or position alone:
@@ -143,6 +153,8 @@ RULES: tuple[ChromeRule, ...] = (
                r"^(?:返回|下载|相关|举报|分享|收藏|打印|评论|阅读|全屏|回复|引用|使用道具|支持|反对|点赞|转发)"
                r"(?:\s{1,3}(?:返回|下载|相关|举报|分享|收藏|打印|评论|阅读|全屏|回复|引用|使用道具|支持|反对|点赞|转发)){1,}$"),
     ChromeRule("nav", "action_words", rf"^(?:{ACTION_WORD})(?:\s{{0,3}}[|｜/·•、]?\s{{0,3}}(?:{ACTION_WORD})){{0,12}}$", max_len=80),
+    ChromeRule("nav", "platform_suffix", rf"(?<=\S)\s{{1,3}}[-–—_|｜]\s{{1,3}}(?:{'|'.join(PLATFORMS)})\s{{0,3}}$", scope="span",
+               needs=PLATFORMS),
     ChromeRule("nav", "font_size",
                r"^(?:(?:字号|字体)[:：]\s{0,3})?A\s{0,2}[-+]\s{0,3}[|｜]?\s{0,3}A\s{0,2}[-+]$|^(?:字号|字体)[:：]\s{0,3}T\s{0,2}[|｜]\s{0,2}T$"),
     ChromeRule("nav", "follow_prompt",
@@ -202,7 +214,7 @@ RULES: tuple[ChromeRule, ...] = (
     ChromeRule("page_marker", "file_page", r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)_第\s{0,3}\d{1,9}\s{0,3}页$", max_len=200),
     ChromeRule("page_marker", "page_of", r"\s{0,3}第\s{0,3}\d{1,9}\s{0,3}页\s{0,3}[/／,，]?\s{0,3}共\s{0,3}\d{1,9}\s{0,3}页\s{0,3}$", scope="span"),
     ChromeRule("page_marker", "page_number", r"^[-—–]\s{0,3}\d{1,4}\s{0,3}[-—–]$|^第\s{0,3}\d{1,4}\s{0,3}页$|^共\s{0,3}\d{1,4}\s{0,3}页$"),
-    ChromeRule("page_marker", "end_marker", r"^[-—–=\s]{0,6}(?:END|End|end|THE END|The End)[-—–=\s]{0,6}$"),
+    ChromeRule("page_marker", "end_marker", r"^[-—–=]{1,6}\s{0,2}(?:END|End|end)\s{0,2}[-—–=]{1,6}$|^(?:THE END|The End)$"),
     ChromeRule("page_marker", "page_fraction", r"^[-—–]?\s{0,3}\d{1,3}\s{0,3}[/／]\s{0,3}\d{1,3}\s{0,3}[-—–]?$", where="outside"),
     ChromeRule("page_marker", "read_more",
                r"^(?:点击)?(?:查看|阅读|展开|显示)(?:更多|全文|剩余全文|余下全文|剩余内容|完整内容)(?:内容)?\s{0,3}[>》»….]{0,6}$"

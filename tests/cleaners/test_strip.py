@@ -11,7 +11,7 @@ from cleaners.normalize import normalize_lines
 from cleaners.pipeline import clean_text
 from cleaners.rules.chrome import KINDS, RULES
 from cleaners.site_evidence import SiteLineCounts
-from cleaners.strip import is_prose, repeated_watermarks, strip_stage
+from cleaners.strip import is_link_list, is_prose, repeated_watermarks, strip_stage
 from cleaners.title import clean_title
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -117,6 +117,25 @@ CHROME_CASES = [
     ("attachment", [], ["1.png (32.35 KB, 下载次数: 0)"], "1.png (32.35 KB, 下载次数: 0)", "upload_meta:attachment"),
     ("prev_next_one_line", [], ["上一篇：市政府召开全体会议 下一篇：全市防汛工作会议召开"], "下一篇：全市防汛工作会议召开", "nav:prev_next"),
     ("editor_trailer", [], ["责任编辑：张三 李四"], "责任编辑：张三 李四", "upload_meta:single_field"),
+    ("action_words", [], ["收藏 | 分享 | 举报"], "收藏 | 分享 | 举报", "nav:action_words"),
+    ("footer_links", [], ["网站地图 | 联系我们 | 法律声明"], "网站地图 | 联系我们 | 法律声明", "nav:action_words"),
+    ("print_close", [], ["打印本页 关闭窗口"], "打印本页 关闭窗口", "nav:action_words"),
+    ("font_size", ["A- A+"], [], "A- A+", "nav:font_size"),
+    ("read_original", [], ["点击阅读原文"], "点击阅读原文", "nav:follow_prompt"),
+    ("like_prompt", [], ["觉得不错，请点个在看"], "觉得不错，请点个在看", "nav:follow_prompt"),
+    ("keywords", ["本文关键词：安全生产,讲话稿"], [], "本文关键词：安全生产,讲话稿", "upload_meta:keywords_field"),
+    ("original_title", ["原标题：" + TITLE], [], "原标题：" + TITLE, "upload_meta:keywords_field"),
+    ("image_credit", [], ["图片来源：视觉中国"], "图片来源：视觉中国", "upload_meta:image_credit"),
+    ("views_wan", [], ["阅读 1.2万"], "阅读 1.2万", "upload_meta:counters"),
+    ("page_number_dashes", [], ["- 1 -"], "- 1 -", "page_marker:page_number"),
+    ("end_marker", [], ["- END -"], "- END -", "page_marker:end_marker"),
+    ("download_full", [], ["下载完整版"], "下载完整版", "banner:download"),
+    ("author_view", [], ["声明：本文内容由互联网用户自发贡献，该文观点仅代表作者本人。"],
+     "声明：本文内容由互联网用户自发贡献，该文观点仅代表作者本人。", "disclaimer:site_terms"),
+    ("comment_invite", [], ["我来说两句"], "我来说两句", "comment:box"),
+    ("past_picks", [], ["往期推荐", "学习心得体会范文", "支部会议记录范本"], "支部会议记录范本", "related_list:header"),
+    ("gambling_title", ["澳门威尼斯人娱乐城官网_最新网址登录"], [], "澳门威尼斯人娱乐城官网_最新网址登录",
+     "seo_injection:gambling_brand"),
 ]
 
 
@@ -149,6 +168,7 @@ INLINE_CASES = [
     ("seo_brand_casino", BODY[2][:8] + "威尼斯人娱乐城" + BODY[2][8:], BODY[2], "seo_injection:gambling_brand"),
     ("pinyin_gloss", "今(jin)天(tian)" + BODY[1][2:], BODY[1], "junk:pinyin_gloss"),
     ("pinyin_gloss_tone", BODY[2][:3] + "(yi3)" + BODY[2][3:], BODY[2], "junk:pinyin_gloss"),
+    ("platform_suffix", BODY[2] + " - 知乎", BODY[2], "nav:platform_suffix"),
 ]
 
 
@@ -193,6 +213,7 @@ BODY_LOOKALIKES = [
     # an ellipsis that is not followed by the same text
     "会议强调，要把安全生产放在首位……各单位要结合实际抓好落实。",
     "首页设计方案经过专家评审，已正式上线运行。",
+    "关键词：安全生产；风险防控；责任落实",  # a paper's keywords inside the body are the paper's
     # a link inside the body is the document's reference, not a saved page's furniture
     "参考：[国务院关于安全生产的意见](http://www.gov.cn/zhengce/content/2024-03/12/content_1.htm)",
 ]
@@ -203,6 +224,27 @@ def test_body_lines_that_resemble_chrome_stay(line):
     lines = [TITLE] + BODY[:3] + [line] + BODY[3:]
     kept, removed = strip_page(lines)
     assert kept == lines, removed
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("[首页](http://www.example.com/) / [范文](http://www.example.com/fw/)", True),
+    ("[![img](files/logo.jpg)](http://www.example.com/index.html)", True),
+    ("来自： [政研笔记](http://www.example.com/u/1) > [《工作报告》](http://www.example.com/u/1?cid=9)", True),
+    ("[全屏](javascript:void(0))[打印](javascript:void(0))", True),
+    ("https://www.example.com/article/12345.html", True),
+    (BODY[1] + "详见[通知原文](http://www.example.gov.cn/tz/1.html)。", False),
+    ("参考：https://blog.example.net/u/1/article/details/53437000对于彩色图像，需要采集多种最基本的颜色，如rgb三种颜色。", False),
+    (BODY[2], False),
+])
+def test_link_density_tells_link_lists_from_text_with_a_link(line, expected):
+    assert is_link_list(line) is expected
+
+
+def test_truncated_preview_on_the_line_before_its_full_text_goes():
+    preview = BODY[1][:30] + "..."
+    kept, removed = strip_page([TITLE, BODY[0], preview] + BODY[1:])
+    assert kept == [TITLE] + BODY
+    assert (preview, "page_marker:repeated_preview") in removed
 
 
 def test_repeated_page_title_inside_the_body_stays_for_the_split_stage():
