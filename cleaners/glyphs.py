@@ -30,6 +30,7 @@ Every substitution goes into the draft's audit.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -134,9 +135,26 @@ def context_gain(lm: CharLM, wrong: str, right: str, gain: float) -> float:
 
 @lru_cache(maxsize=1)
 def very_rare_pattern() -> re.Pattern:
-    """One character class of every very rare character, so a clean line is scanned at C speed."""
-    rare = "".join(chr(cp) for lo, hi in CJK_RANGES for cp in range(lo, hi + 1) if is_very_rare(chr(cp)))
-    return re.compile(f"[{re.escape(rare)}]")
+    """One character class of every very rare character, so a clean line is scanned at C speed.
+
+    Built once per process (every worker pays it), so `is_very_rare` is
+    answered here without `candidates()` for all 27,000 code points: a
+    character has a candidate above it when the nearest code point at or
+    above `cp + 1` that prose uses (`MIN_CANDIDATE_FREQ`) lies within `MAX_SHIFT`.
+    """
+    lm = load_charlm()
+    usable = sorted(cp for lo, hi in CJK_RANGES for cp in range(lo, hi + 1)
+                    if lm.char_count(chr(cp)) >= MIN_CANDIDATE_FREQ)
+    rare = []
+    for lo, hi in CJK_RANGES:
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            if lm.char_count(ch) >= VERY_RARE_FREQ:
+                continue
+            above = bisect.bisect_right(usable, cp)
+            if ch in TABLE or (above < len(usable) and usable[above] - cp <= MAX_SHIFT):
+                rare.append(ch)
+    return re.compile(f"[{re.escape(''.join(rare))}]")
 
 
 def suspect_offsets(lm: CharLM, line: str, verdicts: dict[str, list[bool]]) -> list[int]:

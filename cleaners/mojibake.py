@@ -45,6 +45,27 @@ def encode_gbk(text: str) -> bytes:
     return bytes([LOST_BYTE]).join(piece.encode("gb18030") for piece in text.split("\ufffd"))
 
 
+def may_hide_utf8_chinese(stretch: str) -> bool:
+    """Whether the round trip of some piece of `stretch` can give two Chinese characters in UTF-8.
+
+    Every Chinese character UTF-8 decodes is a lead byte E3–E9 and two continuation bytes, and a
+    piece's bytes are a slice of the whole stretch's bytes (GB18030 is stateless), so fewer than two
+    such triples in the stretch's bytes rule out every piece. Most stretches a GBK reader's class
+    matches are ordinary Chinese, whose GB18030 bytes rarely hold them: one encode and one C-speed
+    scan then replace the piece-by-piece round trip.
+    """
+    try:
+        raw = encode_gbk(stretch)
+    except UnicodeEncodeError:
+        return True  # let the pieces decide
+    found = UTF8_CJK_BYTES.search(raw)
+    return found is not None and UTF8_CJK_BYTES.search(raw, found.end()) is not None
+
+
+def always(stretch: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class MojibakeKind:
     """Text whose bytes in `right_codec` were read by a reader that `encode` undoes."""
@@ -53,9 +74,11 @@ class MojibakeKind:
     encode: Callable[[str], bytes]
     right_codec: str
     run: re.Pattern  # the stretches this kind produces
+    screen: Callable[[str], bool] = always  # cheap: False only if no piece of the stretch can be repaired
 
 
 LOST_BYTE = 0xFF  # invalid in UTF-8 and GBK alike: decodes back to U+FFFD
+UTF8_CJK_BYTES = re.compile(rb"[\xe3-\xe9][\x80-\xbf][\x80-\xbf]")  # U+3000–U+9FFF in UTF-8 (CJK_CHAR and more)
 CJK_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")  # what `is_cjk` accepts, counted at C speed
 # A stretch of mojibake: characters the wrong reader produces, with short ASCII pieces
 # between them (readers keep ASCII bytes as they are, and a GBK reader swallows some into pairs).
@@ -69,7 +92,7 @@ LATIN_RUN = re.compile(f"[{LATIN_CLASS}](?:[\x00-\x7f]{{0,8}}[{LATIN_CLASS}])*")
 KINDS: tuple[MojibakeKind, ...] = (
     MojibakeKind("gbk_read_as_latin", encode_latin, "gb18030", LATIN_RUN),
     MojibakeKind("utf8_read_as_latin", encode_latin, "utf-8", LATIN_RUN),
-    MojibakeKind("utf8_read_as_gbk", encode_gbk, "utf-8", GBK_RUN),
+    MojibakeKind("utf8_read_as_gbk", encode_gbk, "utf-8", GBK_RUN, may_hide_utf8_chinese),
 )
 # Where a stretch may be cut without cutting a character's bytes: real Chinese punctuation
 # (no wrong reader produces it: UTF-8 `，` read as GBK is `锛�`) and ASCII below 0x40
@@ -130,6 +153,8 @@ def repair_line(line: str, audit: Audit) -> str:
     """
     for kind in KINDS:
         def swap(match: re.Match, kind: MojibakeKind = kind) -> str:
+            if not kind.screen(match.group()):
+                return match.group()
             pieces = BOUNDARY.split(match.group())
             return "".join(piece if not piece or BOUNDARY.fullmatch(piece) else repair_stretch(piece, kind, audit)
                            for piece in pieces)

@@ -83,11 +83,36 @@ def task_submitter(choice: RunnerChoice) -> Iterator[Callable[[Task, dict[str, A
     if choice.kind == "sequential":
         yield _Deferred
         return
-    with _prefect_runner(choice) as runner:
+    with _workers_report_here(choice), _prefect_runner(choice) as runner:
         if choice.kind == "dask":
             yield lambda task, parameters: runner.submit(task, _unquoted(parameters))
         else:
             yield runner.submit
+
+
+@contextmanager
+def _workers_report_here(choice: RunnerChoice) -> Iterator[None]:
+    """Point the process pool's workers at the API server the flow itself uses.
+
+    Without a configured `PREFECT_API_URL` the flow talks to a temporary
+    server it started; the worker processes inherit the flow's settings, which
+    name no server, so each of them started a temporary server of its own
+    (a uvicorn process, its database and migrations) and reported its task
+    runs there: seconds of CPU per worker, taken from the cleaning on a
+    machine with as many cores as workers (bench/run.py: 2 workers 0.9x one,
+    README, Performance). Naming the flow's server in the settings the runner
+    hands to its workers removes those servers, and the task runs land where
+    the flow run is.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if choice.kind != "process" or PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.client.orchestration import get_client
+
+    with temporary_settings(updates={PREFECT_API_URL: str(get_client(sync_client=True).api_url)}):
+        yield
 
 
 def _unquoted(parameters: dict[str, Any]) -> dict[str, Any]:

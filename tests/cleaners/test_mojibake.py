@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners.document import Audit, CleanContext, Page
-from cleaners.mojibake import mojibake_stage, repair_line
+from cleaners.mojibake import BOUNDARY, KINDS, better, mojibake_stage, repair_line
 from cleaners.pipeline import clean_text
 from tests.conftest import FIXTURES
 
@@ -112,3 +112,20 @@ def test_real_pages_are_left_alone(path):
     lines = path.read_text(encoding="utf-8").split("\n")
     assert [repair_line(line, audit) for line in lines] == lines
     assert not audit.repairs and not audit.removed
+
+
+UTF8_READ_AS_GBK = next(kind for kind in KINDS if kind.name == "utf8_read_as_gbk")
+
+
+@pytest.mark.parametrize("text", [utf8_read_as_gbk(SENTENCE), utf8_read_as_gbk("推动高质量发展，建设美丽中国"), SENTENCE]
+                         + [path.read_text(encoding="utf-8") for path in sorted((FIXTURES / "web").glob("*.txt"))])
+def test_screen_turns_away_only_stretches_no_piece_of_which_is_repaired(text):
+    for match in UTF8_READ_AS_GBK.run.finditer(text):
+        if not UTF8_READ_AS_GBK.screen(match.group()):
+            pieces = [piece for piece in BOUNDARY.split(match.group()) if piece and not BOUNDARY.fullmatch(piece)]
+            assert [better(piece, UTF8_READ_AS_GBK) for piece in pieces] == [None] * len(pieces)
+
+
+@pytest.mark.parametrize("text", [SENTENCE, "推动高质量发展，建设美丽中国"])
+def test_screen_lets_real_mojibake_through(text):
+    assert UTF8_READ_AS_GBK.screen(utf8_read_as_gbk(text))
