@@ -99,29 +99,33 @@ def _strings(root, skip: set, layout: bool = False) -> list[str]:
     Comments, processing instructions and the subtrees in `skip` contribute
     only the text that follows them; nothing inside `NOT_TEXT_CONTAINERS` is
     text. With `layout`, a `<br>` reads as a line end and a block element
-    starts and ends a line. Iterative, so deep nesting cannot overflow the stack.
+    starts and ends a line. lxml's walker does the traversal in C (no recursion,
+    so deep nesting cannot overflow the stack); a subtree in `skip` is not entered.
     """
     out: list[str] = []
-    stack = [(root, False, int(any(a.tag in NOT_TEXT_CONTAINERS for a in root.iterancestors())))]
-    while stack:
-        node, closing, ruby = stack.pop()
-        tag = node.tag
-        readable = isinstance(tag, str) and node not in skip
-        if closing:
-            if readable and layout and tag in BLOCK_TAGS:
+    ruby = int(any(a.tag in NOT_TEXT_CONTAINERS for a in root.iterancestors()))  # containers open around a node
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, node in walker:
+        if event == "start":
+            if node in skip:
+                walker.skip_subtree()  # its "end" comes next, for the tail
+                continue
+            tag = node.tag
+            if tag in NOT_TEXT_CONTAINERS:
+                ruby += 1
+            if layout and (tag in BLOCK_TAGS or tag == "br"):
                 out.append("\n")
-            if node is not root and node.tail and not ruby:
-                out.append(node.tail)
+            if node.text and not ruby:
+                out.append(node.text)
             continue
-        stack.append((node, True, ruby))
-        if not readable:
-            continue
-        inner = ruby + 1 if tag in NOT_TEXT_CONTAINERS else ruby
-        if layout and (tag in BLOCK_TAGS or tag == "br"):
-            out.append("\n")
-        if node.text and not inner:
-            out.append(node.text)
-        stack.extend((child, False, inner) for child in reversed(node))
+        if event == "end" and node not in skip:
+            tag = node.tag
+            if tag in NOT_TEXT_CONTAINERS:
+                ruby -= 1
+            if layout and tag in BLOCK_TAGS:
+                out.append("\n")
+        if node is not root and node.tail and not ruby:
+            out.append(node.tail)
     return out
 
 

@@ -10,6 +10,10 @@ script is never touched. Characters that were lost for good (`锟斤拷`, the
 UTF-8 bytes of U+FFFD read as GBK, and runs of U+FFFD itself) are removed and
 counted in the audit.
 
+Most lines hold no stretch any kind could repair, and a cheap pattern per kind
+(`repairable`: two characters in one piece that could each give a Chinese
+character of the round trip) proves that in one scan, so they skip the round trips.
+
 This stage runs before `normalize`, which drops C1 control characters that
 Latin-1 mojibake is made of.
 """
@@ -45,27 +49,6 @@ def encode_gbk(text: str) -> bytes:
     return bytes([LOST_BYTE]).join(piece.encode("gb18030") for piece in text.split("\ufffd"))
 
 
-def may_hide_utf8_chinese(stretch: str) -> bool:
-    """Whether the round trip of some piece of `stretch` can give two Chinese characters in UTF-8.
-
-    Every Chinese character UTF-8 decodes is a lead byte E3–E9 and two continuation bytes, and a
-    piece's bytes are a slice of the whole stretch's bytes (GB18030 is stateless), so fewer than two
-    such triples in the stretch's bytes rule out every piece. Most stretches a GBK reader's class
-    matches are ordinary Chinese, whose GB18030 bytes rarely hold them: one encode and one C-speed
-    scan then replace the piece-by-piece round trip.
-    """
-    try:
-        raw = encode_gbk(stretch)
-    except UnicodeEncodeError:
-        return True  # let the pieces decide
-    found = UTF8_CJK_BYTES.search(raw)
-    return found is not None and UTF8_CJK_BYTES.search(raw, found.end()) is not None
-
-
-def always(stretch: str) -> bool:
-    return True
-
-
 @dataclass(frozen=True)
 class MojibakeKind:
     """Text whose bytes in `right_codec` were read by a reader that `encode` undoes."""
@@ -74,11 +57,12 @@ class MojibakeKind:
     encode: Callable[[str], bytes]
     right_codec: str
     run: re.Pattern  # the stretches this kind produces
-    screen: Callable[[str], bool] = always  # cheap: False only if no piece of the stretch can be repaired
+    # Matches in every piece of a stretch that the round trip may repair; a line or piece without
+    # a match is left as it is without one. Cheap: one C-speed scan, no round trip.
+    repairable: re.Pattern
 
 
 LOST_BYTE = 0xFF  # invalid in UTF-8 and GBK alike: decodes back to U+FFFD
-UTF8_CJK_BYTES = re.compile(rb"[\xe3-\xe9][\x80-\xbf][\x80-\xbf]")  # U+3000–U+9FFF in UTF-8 (CJK_CHAR and more)
 CJK_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")  # what `is_cjk` accepts, counted at C speed
 # A stretch of mojibake: characters the wrong reader produces, with short ASCII pieces
 # between them (readers keep ASCII bytes as they are, and a GBK reader swallows some into pairs).
@@ -87,21 +71,78 @@ GBK_RUN = re.compile(f"[{GBK_CLASS}](?:[\x00-\x7f]{{0,8}}[{GBK_CLASS}])*")
 CP1252_HIGH = "".join(sorted({bytes([b]).decode("cp1252", errors="ignore") for b in range(0x80, 0xA0)} - {""}))
 LATIN_CLASS = f"\x80-\xff{re.escape(CP1252_HIGH)}\ufffd"
 LATIN_RUN = re.compile(f"[{LATIN_CLASS}](?:[\x00-\x7f]{{0,8}}[{LATIN_CLASS}])*")
-
-# One place to add a kind; tried in this order (Latin first: its stretches hold no CJK).
-KINDS: tuple[MojibakeKind, ...] = (
-    MojibakeKind("gbk_read_as_latin", encode_latin, "gb18030", LATIN_RUN),
-    MojibakeKind("utf8_read_as_latin", encode_latin, "utf-8", LATIN_RUN),
-    MojibakeKind("utf8_read_as_gbk", encode_gbk, "utf-8", GBK_RUN, may_hide_utf8_chinese),
-)
 # Where a stretch may be cut without cutting a character's bytes: real Chinese punctuation
 # (no wrong reader produces it: UTF-8 `，` read as GBK is `锛�`) and ASCII below 0x40
 # (spaces, digits, most symbols), which no GBK reader takes as the second byte of a pair.
-BOUNDARY = re.compile(r"([，。；：！？、（）《》\x00-\x3f]+)")
+BOUNDARY_PUNCTUATION = "，。；：！？、（）《》"
+BOUNDARY = re.compile(f"([{BOUNDARY_PUNCTUATION}\x00-\x3f]+)")
+PIECE_CHAR = f"[^{BOUNDARY_PUNCTUATION}\x00-\x3f]"  # what a piece (of a stretch cut at `BOUNDARY`) may hold
 LOST = re.compile(r"(?:锟斤拷)+|\ufffd+")
 MIN_RUN = 4  # shorter stretches hold too little evidence either way
 MIN_QUALITY = -8.0  # per-character log-probability of a stretch that reads as Chinese
 MIN_GAIN = 3.0  # how much better per character the round trip must read
+
+
+def char_class(chars: set[str]) -> str:
+    """A regex character class of exactly `chars`, written as runs of consecutive code points."""
+    codes = sorted(map(ord, chars))
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "[" + "".join(re.escape(chr(first)) + (f"-{re.escape(chr(last))}" if last > first else "")
+                         for first, last in runs) + "]"
+
+
+def two_byte_chars(firsts: range, seconds: range) -> set[str]:
+    """The characters whose GB18030 code is two bytes, the first in `firsts` and the second in `seconds`.
+
+    Every pair of a first byte 81–FE and a second byte 40–FE but 7F is one character, so the
+    pairs decode at once; `test_mojibake` checks the pattern built on this against `str.encode`.
+    """
+    pairs = bytes(byte for first in firsts for second in seconds if second != 0x7F for byte in (first, second))
+    return set(pairs.decode("gb18030"))
+
+
+def utf8_start_in_gbk() -> str:
+    """A regex for a character whose GB18030 bytes may start a UTF-8 Chinese character in a piece.
+
+    Every Chinese character UTF-8 decodes is a lead byte E3–E9 and two continuation bytes 80–BF.
+    In the bytes of a piece (GB18030 being stateless, its characters' bytes in a row; a
+    replacement character stands for `LOST_BYTE`) no ASCII byte, `LOST_BYTE` or 30–39 byte of a
+    four-byte character can be one of them, so such a triple starts either at a two-byte
+    character's second byte E3–E9, the next character's two bytes being 80–BF, or at a two-byte
+    character's first byte E3–E9 with its second byte 80–BF (rare characters, taken whatever
+    follows). Each character starts at most one triple, so the matches bound the triples.
+    The regex opens with one character class, which lets the regex engine scan for it fast.
+    """
+    second_lead = two_byte_chars(range(0x81, 0xFF), range(0xE3, 0xEA))
+    both_continuation = two_byte_chars(range(0x81, 0xC0), range(0x80, 0xC0)) - set(BOUNDARY_PUNCTUATION)
+    first_lead = two_byte_chars(range(0xE3, 0xEA), range(0x80, 0xC0))
+    return (f"{char_class(second_lead | first_lead)}"
+            f"(?:(?<={char_class(first_lead)})|(?={char_class(both_continuation)}))")
+
+
+UTF8_START_IN_GBK = utf8_start_in_gbk()
+# Two such starts in one piece: a piece with fewer decodes to fewer than two Chinese characters,
+# which `better` turns away. Ordinary Chinese rarely has two within one clause.
+UTF8_IN_GBK_REPAIRABLE = re.compile(f"{UTF8_START_IN_GBK}{PIECE_CHAR}*?{UTF8_START_IN_GBK}")
+# Two characters a Latin reader made of bytes 80–FE in one piece. Every Chinese character GB18030 or
+# UTF-8 decodes holds a byte 80–FE of its own, and `encode_latin` gives each character of a piece
+# one byte (0xFF for a replacement character), so a piece with fewer decodes to fewer than two
+# Chinese characters, which `better` turns away. Chinese text holds `“”…·` of the Latin class,
+# but rarely two of them with only Latin letters between.
+LATIN_HIGH = f"\x80-\xfe{re.escape(CP1252_HIGH)}"
+LATIN_REPAIRABLE = re.compile(f"[{LATIN_HIGH}][{LATIN_CLASS}\x40-\x7f]*?[{LATIN_HIGH}]")
+
+# One place to add a kind; tried in this order (Latin first: its stretches hold no CJK).
+KINDS: tuple[MojibakeKind, ...] = (
+    MojibakeKind("gbk_read_as_latin", encode_latin, "gb18030", LATIN_RUN, LATIN_REPAIRABLE),
+    MojibakeKind("utf8_read_as_latin", encode_latin, "utf-8", LATIN_RUN, LATIN_REPAIRABLE),
+    MojibakeKind("utf8_read_as_gbk", encode_gbk, "utf-8", GBK_RUN, UTF8_IN_GBK_REPAIRABLE),
+)
 
 
 def quality(text: str) -> float:
@@ -149,17 +190,25 @@ def repair_line(line: str, audit: Audit) -> str:
     """Reverse every mojibake stretch of `line` that reads clearly better; drop lost characters.
 
     Stretches are cut at `BOUNDARY` into pieces judged on their own, so
-    clean text beside mojibake stays as it is.
+    clean text beside mojibake stays as it is. A piece is a substring of its
+    stretch and line, so a line or stretch where a kind's `repairable` finds
+    nothing has no piece it could repair and is not cut at all (most lines);
+    boundary runs never match it.
     """
     for kind in KINDS:
+        if kind.repairable.search(line) is None:
+            continue
+
         def swap(match: re.Match, kind: MojibakeKind = kind) -> str:
-            if not kind.screen(match.group()):
-                return match.group()
-            pieces = BOUNDARY.split(match.group())
-            return "".join(piece if not piece or BOUNDARY.fullmatch(piece) else repair_stretch(piece, kind, audit)
-                           for piece in pieces)
+            stretch = match.group()
+            if kind.repairable.search(stretch) is None:
+                return stretch
+            return "".join(repair_stretch(piece, kind, audit) if kind.repairable.search(piece) else piece
+                           for piece in BOUNDARY.split(stretch))
 
         line = kind.run.sub(swap, line)
+    if "\ufffd" not in line and "锟斤拷" not in line:  # what `LOST` needs; a substring search is faster
+        return line
 
     def drop(match: re.Match) -> str:
         audit.remove(match.group(), "mojibake_lost")

@@ -63,6 +63,7 @@ PUNCTUATION_ONLY = re.compile(r"^[。，、；：！？…]+$")  # not ASCII: `;
 CHUNK_NUMBER = re.compile(r"^(\d{1,3})、")
 MIN_CHUNK_CHARS = 60  # page chunks are long; a numbered list of short items is a list
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
+CJK_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")  # what `is_cjk` accepts, counted at C speed
 GARBAGE_SAMPLE = 40  # characters of a continuation judged for reading as Chinese
 MIN_CHINESE_LETTERS = 0.95  # share of Chinese among the letters beyond ASCII of a continuation
 SPACE_FIX_MIN_CJK = 20  # short lines (names, by-lines) keep their spacing
@@ -121,7 +122,7 @@ def drop_page_markers(lines: list[str], audit: Audit) -> list[str]:
         if PAGE_MARKER.match(line):
             audit.remove(line, "reflow_page_marker")
             continue
-        trailing = TRAILING_PAGE_MARKER.search(line)
+        trailing = TRAILING_PAGE_MARKER.search(line) if "页" in line else None  # the marker's one sure character
         if trailing:
             audit.remove(trailing.group().strip(), "reflow_page_marker")
             line = line[:trailing.start()]
@@ -193,7 +194,9 @@ def join_broken_lines(lines: list[str], audit: Audit) -> list[str]:
 
 
 def close_cjk_spaces(line: str) -> str:
-    if sum(1 for ch in line if is_cjk(ch)) < SPACE_FIX_MIN_CJK:
+    # Most lines hold no space, or none between Chinese characters: cheap scans settle them before the count.
+    if ((" " not in line and "\u3000" not in line) or CJK_SPACE.search(line) is None
+            or len(CJK_CHAR.findall(line)) < SPACE_FIX_MIN_CJK):
         return line
     return CJK_SPACE.sub("", line)
 

@@ -25,7 +25,6 @@ import pyarrow as pa
 TOTAL_KEY = ""  # the reserved key under which a site's page count is kept
 MAX_COUNTED_LINE = 300  # longer lines are prose, never furniture: not counted, keeps the table small
 MAX_KEY_CHARS = 120
-WHITESPACE = re.compile(r"\s+")
 DIGITS = re.compile(r"\d+")
 SCHEMA = pa.schema([("site", pa.string()), ("key", pa.string()), ("pages", pa.int64())])
 
@@ -36,7 +35,7 @@ def line_key(line: str) -> str:
     Digits are folded so that "第1页 / 共4页" and "阅 166" count as the same
     furniture on every page whatever their numbers.
     """
-    return DIGITS.sub("0", WHITESPACE.sub("", line)).lower()[:MAX_KEY_CHARS]
+    return DIGITS.sub("0", "".join(line.split())).lower()[:MAX_KEY_CHARS]  # str.split splits on what \s matches
 
 
 class SiteLineCounts(dict):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from .document import Audit, CleanContext, Draft, Page
 from .title import clean_title, is_title_like
@@ -68,6 +69,8 @@ CLOSING = re.compile(
     r"[一二三四五六七八九十]{1,3}日|谢谢(?:大家|各位)?[!！。]?)\s*[)）]?$")
 EXCLAIMED = re.compile(r"[!！]$")
 MARKDOWN_HEAD = re.compile(r"^(?:#{1,6}\s*|[·•●▪■◆]\s*)")
+MARKDOWN_HEAD_STARTS = "#·•●▪■◆"  # what a `MARKDOWN_HEAD` match starts with: other lines skip the regex
+WHITE_SPACE = re.compile(r"\s+")
 SENTENCE_MARK = re.compile(r"[，,。；;！!？?]")
 
 # Evidence weights; a boundary needs BOUNDARY_SCORE (COUNTED_SCORE when the title gives the count).
@@ -96,7 +99,7 @@ class Heading:
     weight: float
     marker: str | None = None  # a `篇二` part marker or `#` heading markup, removed as a separator
 
-    @property
+    @cached_property  # read at every step of scoring and choosing
     def title(self) -> str:
         return clean_title(self.text)
 
@@ -109,11 +112,11 @@ class Boundary:
 
 
 def _bare(line: str) -> str:
-    return MARKDOWN_HEAD.sub("", line).strip()
+    return (MARKDOWN_HEAD.sub("", line) if line[:1] in MARKDOWN_HEAD_STARTS else line).strip()
 
 
 def _key(line: str) -> str:
-    return re.sub(r"\s+", "", clean_title(_bare(line)))
+    return WHITE_SPACE.sub("", clean_title(_bare(line)))
 
 
 def _is_plain_heading(line: str) -> bool:
@@ -148,7 +151,7 @@ def heading_at(lines: list[str], i: int) -> Heading | None:
     return None
 
 
-def separator_lines(lines: list[str], headings: list[Heading | None], page_title: str | None) -> set[int]:
+def separator_lines(lines: list[str], headings: list[Heading | None], page_key: str | None) -> set[int]:
     """Lines of a recurring title-like line that divides documents (usually the page title).
 
     A line counts when it repeats the page's own title, or when its text
@@ -156,11 +159,10 @@ def separator_lines(lines: list[str], headings: list[Heading | None], page_title
     """
     keys = [_key(line) if is_title_like(_bare(line)) else None for line in lines]
     counts = Counter(k for k in keys if k)
-    page_key = _key(page_title) if page_title else None
     dividing: Counter = Counter()
     for i, key in enumerate(keys[:-1]):
         nxt = headings[i + 1]
-        if key and counts[key] >= 2 and nxt and keys[i + 1] != key and re.sub(r"\s+", "", nxt.title) != key:
+        if key and counts[key] >= 2 and nxt and keys[i + 1] != key and WHITE_SPACE.sub("", nxt.title) != key:
             dividing[key] += 1
     chosen = {k for k, n in dividing.items() if n >= 2} | ({page_key} if page_key else set())
     return {i for i, k in enumerate(keys) if k in chosen}
@@ -241,8 +243,8 @@ def split_draft(draft: Draft, page_title: str | None, min_chars: int = MIN_PART_
     """One draft per document in `draft`; `[draft]` itself when it holds one document."""
     lines = draft.lines
     headings = [heading_at(lines, i) for i in range(len(lines))]
-    separators = separator_lines(lines, headings, page_title)
     page_key = _key(page_title) if page_title else None
+    separators = separator_lines(lines, headings, page_key)
     chosen = choose_boundaries(lines, score_boundaries(lines, headings, separators, page_key), separators,
                                expected_parts(page_title), min_chars)
     preamble = [j for j in range(chosen[0].heading.start if chosen else 0) if j not in separators]

@@ -27,6 +27,14 @@ glosses inside words) are cut out and the sentence joined again. A
 domain that recurs inside running text with the same words before it is an
 injected watermark even when no rule knows its brand. Every removal is
 written to the draft's audit as "<kind>:<name>".
+
+Cost: most lines meet no rule, so rules are searched only where they can
+match. Each rule's pattern says which words every match of it holds
+(`required_words`, read from the parse tree); one trie scan for those words,
+one match at the line's start for the rules anchored there, and the rules
+themselves only on the lines these let through. Verdicts that depend on a
+line's text alone are remembered (`line_cached`): a page is stripped in
+several passes over mostly the same lines, and a site's chrome recurs.
 """
 from __future__ import annotations
 
@@ -35,7 +43,8 @@ import re._constants as sre_constants
 import re._parser as sre_parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Callable, TypeVar
 
 from .document import CleanContext, Draft, Page
 from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_LIST_MAX_TEXT, LINK_SHARE_OUTSIDE, LINK_SYNTAX,
@@ -45,6 +54,7 @@ from .site_evidence import TOTAL_KEY, line_key
 from .title import clean_title, hint_candidates, is_title_like
 
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+NOT_CJK_RUN = re.compile(r"[^\u4e00-\u9fff]+")
 PROSE_PUNCT = re.compile(r"[，。；！？,;!?、：]")
 SENTENCE_END = re.compile(r"[。！？!?；;]")
 CLAUSE_END = re.compile(r"[，,。！？!?；;]")
@@ -52,7 +62,6 @@ SITE_NAME_TRIM = re.compile(r"^[\s\-_—|｜:：]{1,8}|[\s\-_—|｜:：]{1,8}$|
 LABEL_LINE = re.compile(r"^[^：:]{1,8}[:：]|[:：]$")  # "来源：…", "记者：…", "提纲：": bylines and labels, not titles
 CONTEXT_BREAK = re.compile(r"[，。；！？,;!?：:、“”\"'()（）《》【】\[\]]")
 ONLY_PUNCT = re.compile(r"^[\s\W_]*$")
-SQUEEZE = re.compile(r"\s+")
 BODY_STRUCTURE_RE = re.compile(BODY_STRUCTURE)
 DOMAIN_RE = re.compile(INLINE_DOMAIN, re.IGNORECASE)
 LINK_RE = re.compile(LINK_SYNTAX)
@@ -76,10 +85,31 @@ PREVIEW_PROBE = 12  # characters before a preview's "..." looked for again in th
 PREVIEW_MIN = 20  # a truncated preview repeats at least this much of the text that follows it
 PREVIEW_MAX = 2000  # ... and is compared back at most this far (bounds the cost on long lines)
 PREVIEW_TRIES = 8  # ellipses of one line looked at
+# Verdicts that depend on a line's text alone are remembered for this many distinct lines: a page is
+# stripped in several passes over mostly the same lines, and a site's chrome recurs on its pages.
+LINE_CACHE = 4096
+CACHED_LINE_MAX = 1000  # ... of at most this many characters: what the caches hold stays bounded
 # Site evidence: a line recurring on at least this many pages (and this share of the site's pages).
 SITE_MIN_PAGES_OUTSIDE, SITE_SHARE_OUTSIDE = 3, 0.2
 SITE_MIN_PAGES_INSIDE, SITE_SHARE_INSIDE = 5, 0.5
 SITE_MIN_PAGES_PROSE, SITE_SHARE_PROSE = 10, 0.5
+
+
+Result = TypeVar("Result")
+
+
+def line_cached(verdict: Callable[..., Result]) -> Callable[..., Result]:
+    """`verdict(line, ...)` remembered for the LINE_CACHE most recent distinct arguments whose line is at
+    most CACHED_LINE_MAX characters long (longer lines are paragraphs, rarely met twice, and would make
+    the memory the cache holds depend on the input)."""
+    cached = lru_cache(maxsize=LINE_CACHE)(verdict)
+
+    @wraps(verdict)
+    def remembered(line: str, *args):
+        return cached(line, *args) if len(line) <= CACHED_LINE_MAX else verdict(line, *args)
+
+    remembered.cache_clear = cached.cache_clear
+    return remembered
 
 
 def _build_gb2312() -> frozenset[str]:
@@ -113,13 +143,179 @@ def _rare_class() -> re.Pattern:
 RARE_CJK_RE = _rare_class()
 
 
+# --- words every match of a pattern holds: cheap pre-checks ---------------------------------------
+
+MAX_WORDS = 64  # literal strings kept when expanding a pattern's alternatives (bounds import-time work)
+MAX_CLASS_CHARS = 8  # a character class this small counts as a set of literal characters
+MAX_EXPANDED_REPEAT = 3  # a repeat of literals is expanded up to this many copies
+Words = frozenset  # a set of literal strings
+
+
+def _concat(left: Words, right: Words) -> Words | None:
+    """Every string of `left` followed by every string of `right`; None when that is more than MAX_WORDS."""
+    if len(left) * len(right) > MAX_WORDS:
+        return None
+    return frozenset(a + b for a in left for b in right)
+
+
+def _literal(char: str, ignore_case: bool) -> Words | None:
+    """A literal character as the strings it matches; None for a cased letter under IGNORECASE."""
+    if ignore_case and (char.lower() != char or char.upper() != char):
+        return None
+    return frozenset(char)
+
+
+def _class_chars(items: list, ignore_case: bool) -> Words | None:
+    """A small character class of literals and ranges as its characters; None for anything else."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            chars.add(chr(arg))
+        elif op is sre_constants.RANGE and arg[1] - arg[0] < MAX_CLASS_CHARS:
+            chars.update(chr(code) for code in range(arg[0], arg[1] + 1))
+        else:  # negation, categories (\d, \s), wide ranges
+            return None
+    if len(chars) > MAX_CLASS_CHARS or any(_literal(char, ignore_case) is None for char in chars):
+        return None
+    return frozenset(chars)
+
+
+def _minimal(words: Words) -> Words:
+    """`words` without those that hold another of them (where the longer one is, the shorter one is too)."""
+    return frozenset(w for w in words if not any(v != w and v in w for v in words))
+
+
+def _best(candidates: list[Words]) -> Words | None:
+    """The most selective of several word sets each of which a match must hold: longest shortest word, then fewest."""
+    usable = [_minimal(words) for words in candidates if "" not in words]
+    return max(usable, key=lambda words: (min(map(len, words)), -len(words))) if usable else None
+
+
+def _analyse_item(op, arg, ignore_case: bool) -> tuple[Words | None, Words | None]:
+    """(exact, needed) of one parse item: a finite superset of the strings it matches (None if not
+    finite or too large), and words one of which every match holds (None if none are known)."""
+    if op is sre_constants.LITERAL:
+        exact = _literal(chr(arg), ignore_case)
+        return exact, exact
+    if op is sre_constants.IN:
+        exact = _class_chars(arg, ignore_case)
+        return exact, exact
+    if op in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+        return frozenset([""]), None  # zero-width: matches the empty string
+    if op is sre_constants.SUBPATTERN:
+        _, add_flags, del_flags, sub = arg
+        if add_flags & sre_constants.SRE_FLAG_IGNORECASE:
+            ignore_case = True
+        elif del_flags & sre_constants.SRE_FLAG_IGNORECASE:
+            ignore_case = False
+        return _analyse(sub, ignore_case)
+    if op is sre_constants.ATOMIC_GROUP:
+        return _analyse(arg, ignore_case)
+    if op is sre_constants.BRANCH:
+        results = [_analyse(branch, ignore_case) for branch in arg[1]]
+        exact = None
+        if all(e is not None for e, _ in results):
+            union = frozenset().union(*(e for e, _ in results))
+            exact = union if len(union) <= MAX_WORDS else None
+        if any(n is None for _, n in results):
+            return exact, None
+        return exact, frozenset().union(*(n for _, n in results))
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+        low, high, sub = arg
+        exact, needed = _analyse(sub, ignore_case)
+        if low == 0:
+            needed = None
+        if exact is None:
+            return None, needed
+        copies: list[Words | None] = [frozenset([""])]  # copies[k]: k copies of the item in a row
+        for _ in range(min(high, MAX_EXPANDED_REPEAT)):
+            copies.append(_concat(copies[-1], exact) if copies[-1] is not None else None)
+        repeated = None
+        if high <= MAX_EXPANDED_REPEAT and all(c is not None for c in copies[low:]):
+            repeated = frozenset().union(*copies[low:])
+            repeated = repeated if len(repeated) <= MAX_WORDS else None
+        in_a_row = copies[min(low, MAX_EXPANDED_REPEAT)]  # every match starts with this many copies
+        if low and in_a_row is not None:
+            needed = _best([in_a_row] + ([needed] if needed is not None else []))
+        return repeated, needed
+    return None, None  # any character, negated literals, group references: no literal known
+
+
+def _analyse(items, ignore_case: bool) -> tuple[Words | None, Words | None]:
+    """(exact, needed) of a sequence: runs of items with exact strings are joined into longer words."""
+    run: Words = frozenset([""])
+    candidates: list[Words] = []
+    exact_all = True
+    for op, arg in items:
+        exact, needed = _analyse_item(op, arg, ignore_case)
+        joined = _concat(run, exact) if exact is not None else None
+        if joined is not None:
+            run = joined
+            continue
+        exact_all = False
+        candidates.append(run)
+        run = exact if exact is not None else frozenset([""])
+        if needed is not None:
+            candidates.append(needed)
+    candidates.append(run)
+    return (run if exact_all else None), _best(candidates)
+
+
+def required_words(pattern: re.Pattern) -> Words | None:
+    """Words one of which every match of `pattern` contains; None when the pattern has none to tell.
+
+    Read from the parse tree: runs of literals (small character classes and
+    short repeats expanded), alternations of them, the most selective such set
+    along the pattern. A text that holds none of the words cannot match, so the
+    pattern need not be searched in it. Cased letters under IGNORECASE are not
+    taken as words (case folding has more forms than lower and upper).
+    """
+    tree = sre_parse.parse(pattern.pattern, pattern.flags)
+    return _analyse(tree, bool(tree.state.flags & sre_constants.SRE_FLAG_IGNORECASE))[1]
+
+
+def _trie_pattern(words: set[str]) -> str:
+    """An alternation of `words` factored by common prefixes, so a scan tries each character once."""
+    if "" in words and len(words) == 1:
+        return ""
+    by_first: dict[str, set[str]] = defaultdict(set)
+    for word in words:
+        if word:
+            by_first[word[0]].add(word[1:])
+    branches = [re.escape(first) + _trie_pattern(rests) for first, rests in sorted(by_first.items())]
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in words else body
+
+
+def words_check(pattern: re.Pattern) -> re.Pattern:
+    """A scan that finds something in every text in which `pattern` finds something: the pattern's required
+    words as one trie, or the pattern itself when it has none."""
+    words = required_words(pattern)
+    return re.compile(_trie_pattern(words)) if words else pattern
+
+
+# Scans that find a line worth searching for a domain or an ellipsis (most lines have neither).
+DOMAIN_WORDS = words_check(DOMAIN_RE)
+ELLIPSIS_WORDS = words_check(ELLIPSIS_RE)
+
+
+def _anchored_at_start(pattern: str) -> bool:
+    """True when every match of `pattern` starts at the start of the line (the parser moves a `^` shared by
+    all branches in front of them), so `search` tries one position only."""
+    items = list(sre_parse.parse(pattern))
+    return bool(items) and items[0] == (sre_constants.AT, sre_constants.AT_BEGINNING)
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     rule: ChromeRule
     regex: re.Pattern
     follow: re.Pattern | None
     at_end: bool  # anchored at the end of the line only: search just the line's tail
+    at_start: bool  # anchored at the start of the line: one position to try
     needs: frozenset[str]  # the rule runs only on lines where one of these words was found
+    words: Words | None  # derived from the pattern: one of these is in every match (None: not known)
+    words_scan: re.Pattern | None  # the words as one trie, for a rule not anchored at the start
 
 
 def _anchored_at_end(pattern: str) -> bool:
@@ -134,8 +330,14 @@ def _anchored_at_end(pattern: str) -> bool:
 
 
 def _compile(rules: tuple[ChromeRule, ...]) -> list[CompiledRule]:
-    return [CompiledRule(r, re.compile(r.pattern), re.compile(r.follow) if r.follow else None,
-                         _anchored_at_end(r.pattern), frozenset(r.needs)) for r in rules]
+    compiled = []
+    for rule in rules:
+        regex = re.compile(rule.pattern)
+        at_start, words = _anchored_at_start(rule.pattern), required_words(regex)
+        compiled.append(CompiledRule(rule, regex, re.compile(rule.follow) if rule.follow else None,
+                                     _anchored_at_end(rule.pattern), at_start, frozenset(rule.needs), words,
+                                     re.compile(_trie_pattern(words)) if words and not at_start else None))
+    return compiled
 
 
 # Block rules first: a block's opening line must start the block even if a line rule also knows it.
@@ -147,78 +349,135 @@ RUN_RULES = _compile(tuple(r for r in RULES if r.scope == "run"))
 SPAN_RULES = _compile(tuple(r for r in RULES if r.scope in ("span", "tail")))
 CLAUSE_RULES = _compile(tuple(r for r in RULES if r.scope == "clause"))
 # One scan per line finds the words inline rules need; rules whose words are absent are not tried.
-def _trie_pattern(words: set[str]) -> str:
-    """An alternation of `words` factored by common prefixes, so a scan tries each character once."""
-    if "" in words and len(words) == 1:
-        return ""
-    by_first: dict[str, set[str]] = defaultdict(set)
-    for word in words:
-        if word:
-            by_first[word[0]].add(word[1:])
-    branches = [re.escape(first) + _trie_pattern(rests) for first, rests in sorted(by_first.items())]
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in words else body
-
-
 ALL_NEEDED = {w for r in RULES for w in r.needs}
 NEEDED_WORDS = re.compile(_trie_pattern(ALL_NEEDED))
 # The trie reports the longest word at a place; the shorter needed words it starts with are present too.
 WORDS_WITHIN = {w: frozenset(p for p in ALL_NEEDED if w.startswith(p)) for w in ALL_NEEDED}
 
 
-@lru_cache(maxsize=4096)
+@line_cached
 def words_present(line: str) -> frozenset[str]:
     """The needed words in `line` (a line meets the span, clause and claim checks: counted once)."""
     return frozenset().union(*(WORDS_WITHIN[w] for w in set(NEEDED_WORDS.findall(line))))
 
 
-def _candidates(rules: list[CompiledRule], line: str) -> list[CompiledRule]:
-    """The rules worth trying on `line`: those without needed words, and those whose words it holds."""
+@dataclass(frozen=True)
+class AnyRule:
+    """A check that finds something in every text in which one of some rules matches, in up to three
+    scans: the rules anchored at the text's start as one pattern tried at that one position, the words
+    the other rules need (`required_words`) as one trie, the rules without such words as one
+    alternation. Most lines meet no rule, and one alternation of every rule would try each branch at
+    every position of them."""
+
+    at_start: re.Pattern | None
+    words: re.Pattern | None
+    others: re.Pattern | None
+
+    def search(self, text: str, pos: int = 0) -> bool:
+        """Whether one of the rules may match `text` from `pos` on (the rules anchored at the start are
+        tried at the start whatever `pos`: a check may say yes in vain, never no in vain)."""
+        return bool(self.at_start is not None and self.at_start.match(text)
+                    or self.words is not None and self.words.search(text, pos)
+                    or self.others is not None and self.others.search(text, pos))
+
+
+def _alternation(rules: list[CompiledRule], prefix: str = "") -> re.Pattern | None:
+    """The rules' patterns as one alternation (None for no rules)."""
+    return re.compile(prefix + "(?:" + "|".join(f"(?:{c.rule.pattern})" for c in rules) + ")") if rules else None
+
+
+def _any_rule(rules: list[CompiledRule]) -> AnyRule:
+    """The pre-check of `rules`: each rule in the one scan that suits it."""
+    at_start = [c for c in rules if c.at_start]
+    worded = [c for c in rules if not c.at_start and c.words]
+    others = [c for c in rules if not c.at_start and not c.words]
+    words = set().union(*(c.words for c in worded))
+    return AnyRule(_alternation(at_start, "^"), re.compile(_trie_pattern(words)) if words else None,
+                   _alternation(others))
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the candidates cache
+class InlineRules:
+    """Inline rules of some scopes, and what picks the few worth trying on a line."""
+
+    rules: list[CompiledRule]
+    without_needs: list[CompiledRule]  # tried on every line
+    tails_only: bool  # ... and all of them only look at the line's end
+    any_tail: AnyRule  # their pre-check
+
+
+def _inline_rules(rules: list[CompiledRule]) -> InlineRules:
+    plain = [c for c in rules if not c.needs]
+    return InlineRules(rules, plain, all(c.at_end for c in plain), _any_rule(plain))
+
+
+SPAN_INLINE = _inline_rules(SPAN_RULES)
+CLAUSE_INLINE = _inline_rules(CLAUSE_RULES)
+
+
+@lru_cache(maxsize=4096)
+def _rules_needing(rules: InlineRules, present: frozenset[str]) -> list[CompiledRule]:
+    """The rules without needed words and those needing one of `present`, in their order (few distinct sets)."""
+    return [c for c in rules.rules if not c.needs or not c.needs.isdisjoint(present)]
+
+
+@line_cached
+def _candidates(line: str, rules: InlineRules) -> tuple[list[CompiledRule], bool]:
+    """The rules worth trying on `line`: those without needed words, and those whose words it holds; and
+    whether one of those without needed words may match the line as it is (when none of them can, they
+    need only be tried once another rule has cut something from it)."""
+    plain_may_match = not rules.tails_only or rules.any_tail.search(line, max(0, len(line) - END_WINDOW))
     present = words_present(line)
     if not present:
-        without_needs, tails_only, any_tail = RULES_WITHOUT_NEEDS[id(rules)]
-        if tails_only and not any_tail.search(line, max(0, len(line) - END_WINDOW)):
-            return []
-        return without_needs
-    return [c for c in rules if not c.needs or not c.needs.isdisjoint(present)]
-
-
-def _without_needs(rules: list[CompiledRule]) -> tuple[list[CompiledRule], bool, re.Pattern]:
-    """Rules tried on every line, whether all of them only look at the line's end, and their combined pre-check."""
-    plain = [c for c in rules if not c.needs]
-    return plain, all(c.at_end for c in plain), re.compile("|".join(f"(?:{c.rule.pattern})" for c in plain) or "(?!)")
-
-
-RULES_WITHOUT_NEEDS = {id(rules): _without_needs(rules) for rules in (SPAN_RULES, CLAUSE_RULES)}
+        return (rules.without_needs if plain_may_match else []), plain_may_match
+    return _rules_needing(rules, present), plain_may_match
 
 
 def squeeze(text: str) -> str:
-    return SQUEEZE.sub("", text)
+    """`text` without white space (`str.split` splits on what `\\s` matches, faster than a substitution)."""
+    return "".join(text.split())
 
 
+def cjk_count(text: str) -> int:
+    """The number of CJK characters in `text`: what is left once the runs of other characters are cut
+    (one pass, no list of one-character matches)."""
+    return len(NOT_CJK_RUN.sub("", text))
+
+
+@line_cached
 def is_prose(line: str) -> bool:
     """Reads like running text: enough CJK characters with punctuation, or very many of them."""
     if len(line) < PROSE_MIN_CJK:
         return False
-    cjk = len(CJK_RE.findall(line, 0, PROSE_SAMPLE))
+    cjk = cjk_count(line[:PROSE_SAMPLE])
     return cjk >= PROSE_LONG_CJK or cjk >= PROSE_MIN_CJK and bool(PROSE_PUNCT.search(line))
 
 
+@line_cached
 def is_rare_junk(line: str) -> bool:
     """A line made mostly of CJK characters outside GB2312: anti-scraping noise, not text."""
     if len(line) > RARE_CHECK_MAX or not RARE_CJK_RE.search(line):
         return False
-    cjk = len(CJK_RE.findall(line))
+    cjk = cjk_count(line)
     return cjk >= RARE_CHAR_MIN and len(RARE_CJK_RE.findall(line)) >= RARE_CHAR_SHARE * cjk
 
 
-def _applies(rule: ChromeRule, index: int, span: tuple[int, int]) -> bool:
+# The `where` values (`ChromeRule.where`) of the rules trusted inside the body, before it and after it.
+INSIDE_BODY = frozenset({"anywhere"})
+BEFORE_BODY = frozenset({"anywhere", "outside"})
+AFTER_BODY = frozenset({"anywhere", "outside", "after"})
+
+
+def _trusted(index: int, span: tuple[int, int]) -> frozenset[str]:
+    """The `where` values of the rules that apply to line `index`, given the body span."""
     start, end = span
-    if rule.where == "anywhere":
-        return True
-    if rule.where == "after":
-        return index > end
-    return index < start or index > end
+    if index > end:
+        return AFTER_BODY
+    return BEFORE_BODY if index < start else INSIDE_BODY
+
+
+def _applies(rule: ChromeRule, index: int, span: tuple[int, int]) -> bool:
+    return rule.where in _trusted(index, span)
 
 
 # --- inline watermarks that repeat on the page ---------------------------------------------------
@@ -231,21 +490,27 @@ def _common_suffix(texts: list[str]) -> str:
     return first[len(first) - size:] if size else ""
 
 
+@line_cached
+def _domains_in(line: str) -> tuple[tuple[str, str], ...]:
+    """Each domain inside running text, with the words before it up to the last break (comma, quote...)."""
+    if len(line) < 20 or not DOMAIN_WORDS.search(line):
+        return ()
+    return tuple((match.group(), CONTEXT_BREAK.split(line[max(0, match.start() - 30):match.start()])[-1])
+                 for match in DOMAIN_RE.finditer(line))
+
+
 def repeated_watermarks(lines: list[str]) -> list[str]:
     """Spans "<brand><slogan> <domain>" that recur inside running text with the same words before the domain."""
     contexts: dict[str, list[str]] = defaultdict(list)
     for line in lines:
-        if len(line) < 20:
-            continue
-        for match in DOMAIN_RE.finditer(line):
-            left = CONTEXT_BREAK.split(line[max(0, match.start() - 30):match.start()])[-1]
-            contexts[match.group()].append(left)
+        for domain, left in _domains_in(line):
+            contexts[domain].append(left)
     spans = []
     for domain, lefts in contexts.items():
         if len(lefts) < 2:
             continue
         brand = _common_suffix(lefts).lstrip()
-        if len(CJK_RE.findall(brand)) >= MIN_WATERMARK_CONTEXT:
+        if cjk_count(brand) >= MIN_WATERMARK_CONTEXT:
             spans.append(brand + domain)
     return sorted(spans, key=len, reverse=True)
 
@@ -261,15 +526,19 @@ def link_share(line: str) -> float:
     return covered / size if size else 0.0
 
 
+@line_cached
 def is_link_list(line: str) -> bool:
     """Mostly link syntax, with little Chinese text beside the links (a URL is long, a sentence next to it
     is what matters): a saved page's navigation, toolbar or recommendation line."""
     return (link_share(line) >= LINK_SHARE_OUTSIDE
-            and len(CJK_RE.findall(LINK_RE.sub("", line))) < LINK_LIST_MAX_TEXT)
+            and cjk_count(LINK_RE.sub("", line)) < LINK_LIST_MAX_TEXT)
 
 
+@line_cached
 def _preview_in_line(line: str) -> tuple[int, int] | None:
     """The span of a truncated preview "text..." that the same line then gives in full."""
+    if not ELLIPSIS_WORDS.search(line):
+        return None
     for tries, match in enumerate(ELLIPSIS_RE.finditer(line)):
         cut = match.start()
         if tries >= PREVIEW_TRIES:
@@ -324,6 +593,12 @@ def _decoration(raw: str) -> str:
     return squeeze(SITE_NAME_TRIM.sub("", rest))
 
 
+@line_cached
+def title_key(line: str) -> str | None:
+    """The squeezed title a title-like line gives once its site decorations are stripped; None for other lines."""
+    return squeeze(clean_title(line)) if len(line) <= MAX_TITLE_LINE and is_title_like(line) else None
+
+
 def page_title_keys(page: Page, lines: list[str], claimed: list[bool],
                     prose: list[bool]) -> tuple[set[str], set[str]]:
     """Squeezed forms of the page's title (the HTML title and its segments, and the title line of the
@@ -337,49 +612,55 @@ def page_title_keys(page: Page, lines: list[str], claimed: list[bool],
     keys = {squeeze(c) for c in hint_candidates(page.title_hint)} if page.title_hint else set()
     site_names = {_decoration(page.title_hint)} if page.title_hint else set()
     first_prose = next((i for i in range(len(lines)) if not claimed[i] and prose[i]), len(lines))
-    candidates = [(squeeze(clean_title(line)), squeeze(line)) for i, line in enumerate(lines[:first_prose])
-                  if not claimed[i] and len(line) <= MAX_TITLE_LINE and is_title_like(line)
+    candidates = [(title_key(line), squeeze(line)) for i, line in enumerate(lines[:first_prose])
+                  if not claimed[i] and title_key(line) is not None
                   and not BODY_STRUCTURE_RE.search(line) and not LABEL_LINE.search(line)]
     if candidates:
-        seen = Counter(squeeze(clean_title(line)) for line in lines
-                       if len(line) <= MAX_TITLE_LINE and is_title_like(line))
+        seen = Counter(key for key in map(title_key, lines) if key is not None)
         repeated = [key for key, _ in candidates if seen[key] >= 2]
         decorated = [key for key, raw in candidates if key != raw]
         keys.add((repeated or decorated or [candidates[-1][0]])[0])
-        site_names.update(_decoration(line) for line in lines[:first_prose]
-                          if len(line) <= MAX_TITLE_LINE and is_title_like(line))
+        site_names.update(_decoration(line) for line in lines[:first_prose] if title_key(line) is not None)
     keys.discard("")
     return keys, {name for name in site_names if len(name) >= 2 and name not in keys}
 
 
-def _line_buckets() -> list[tuple[int, re.Pattern, list[CompiledRule]]]:
-    """For each distinct max_len, the line rules that may take a line that long, and one combined pre-check."""
+def _line_buckets() -> list[tuple[int, AnyRule, list[CompiledRule]]]:
+    """For each distinct max_len, the line rules that may take a line that long, and their pre-check."""
     buckets = []
     for limit in sorted({c.rule.max_len for c in LINE_RULES}):
         rules = [c for c in LINE_RULES if c.rule.max_len >= limit]
-        buckets.append((limit, re.compile("|".join(f"(?:{c.rule.pattern})" for c in rules)), rules))
+        buckets.append((limit, _any_rule(rules), rules))
     return buckets
 
 
 LINE_BUCKETS = _line_buckets()
 
 
-def _line_hit(line: str, index: int) -> CompiledRule | None:
+@line_cached
+def _line_hit(line: str) -> CompiledRule | None:
     """The first line/block rule that matches (where-conditions are checked later)."""
-    for limit, any_rule, rules in LINE_BUCKETS:
+    for limit, check, rules in LINE_BUCKETS:
         if len(line) <= limit:
-            if not any_rule.search(line):
+            if not check.search(line):
                 return None
-            return next((c for c in rules if c.regex.search(line)), None)
+            return next((c for c in rules if (c.words_scan is None or c.words_scan.search(line))
+                         and c.regex.search(line)), None)
     return None
+
+
+@line_cached
+def _run_matches(line: str) -> tuple[bool, ...]:
+    """For each run rule, whether it matches the line as one item of a list."""
+    return tuple(len(line) <= c.rule.max_len and c.regex.search(line) is not None for c in RUN_RULES)
 
 
 def _run_hits(lines: list[str]) -> list[CompiledRule | None]:
     """Lines that belong to a run of list items (related-article lists)."""
     found: list[CompiledRule | None] = [None] * len(lines)
-    for compiled in RUN_RULES:
-        limit, search = compiled.rule.max_len, compiled.regex.search
-        matches = [len(line) <= limit and search(line) is not None for line in lines]
+    line_matches = [_run_matches(line) for line in lines]
+    for index, compiled in enumerate(RUN_RULES):
+        matches = [found_here[index] for found_here in line_matches]
         start = 0
         while start < len(lines):
             if not matches[start]:
@@ -408,10 +689,11 @@ def body_span(lines: list[str], claimed: list[bool], protected: list[bool], pros
     return start, end
 
 
+@line_cached
 def _clause_claims(line: str) -> bool:
     """A line that is mostly what a strong clause rule takes (a disclaimer paragraph, an ad line):
     it marks the edge of the body. A body paragraph with one ad sentence in it does not."""
-    for compiled in _candidates(CLAUSE_RULES, line):
+    for compiled in _candidates(line, CLAUSE_INLINE)[0]:
         rule = compiled.rule
         if rule.where != "anywhere" or len(line) > rule.max_len:
             continue
@@ -423,10 +705,13 @@ def _clause_claims(line: str) -> bool:
     return False
 
 
+site_key = line_cached(line_key)  # the key a line is counted under across the site's pages
+
+
 def _site_says_chrome(line: str, inside: bool, site_counts, total: int) -> bool:
     if not site_counts or total < SITE_MIN_PAGES_OUTSIDE:
         return False
-    pages = site_counts.get(line_key(line), 0)
+    pages = site_counts.get(site_key(line), 0)
     if is_prose(line):  # prose inside the body is never taken on frequency: templates share sentences
         return not inside and pages >= SITE_MIN_PAGES_PROSE and pages >= SITE_SHARE_PROSE * total
     if inside:
@@ -466,12 +751,16 @@ def _search(compiled: CompiledRule, line: str) -> re.Match | None:
     return compiled.regex.search(line)
 
 
-def strip_inline(line: str, inside: bool, index: int, span: tuple[int, int], draft: Draft,
-                 rules: list[CompiledRule]) -> str:
-    """Apply inline rules (span, tail, clause scopes) to one line; '' when nothing of it is left."""
-    for compiled in _candidates(rules, line):
+@line_cached
+def strip_inline(line: str, inside: bool, trusted: frozenset[str],
+                 rules: InlineRules) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Apply inline rules (span, tail, clause scopes) whose `where` is `trusted` to one line: what is left
+    of it ('' when nothing is), and the removals (text, rule label) in order, for the draft's audit."""
+    removals: list[tuple[str, str]] = []
+    candidates, plain_may_match = _candidates(line, rules)
+    for compiled in candidates:
         rule = compiled.rule
-        if not _applies(rule, index, span):
+        if rule.where not in trusted or not (compiled.needs or plain_may_match):
             continue
         for _ in range(MAX_HITS_PER_RULE):
             if len(line) < rule.min_len:
@@ -487,11 +776,18 @@ def strip_inline(line: str, inside: bool, index: int, span: tuple[int, int], dra
                 start, end = 0, len(line)
             else:
                 start, end = _clause_bounds(line, match.start(), match.end())
-            draft.audit.remove(line[start:end].strip(), rule.label)
+            removals.append((line[start:end].strip(), rule.label))
             line = _remove_span(line, start, end)
+            plain_may_match = True  # what is left is a new text
             if not line:
-                return ""
-    return line
+                return "", tuple(removals)
+    return line, tuple(removals)
+
+
+def _record(draft: Draft, removals: tuple[tuple[str, str], ...]) -> None:
+    """Write what `strip_inline` cut to the draft's audit (kept apart so that its verdict can be remembered)."""
+    for text, label in removals:
+        draft.audit.remove(text, label)
 
 
 def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
@@ -507,8 +803,11 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
                     draft.audit.remove(watermark, "watermark_inline:repeated_domain")
                 lines[i] = line.replace(watermark, "").strip()
     lines = drop_repeated_previews(lines, draft)
-    everywhere = (0, -1)  # no body span yet: only rules trusted anywhere apply
-    cut = [strip_inline(line, True, 0, everywhere, draft, SPAN_RULES) for line in lines]
+    cut = []
+    for line in lines:  # no body span yet: every span rule is tried
+        after, removals = strip_inline(line, True, AFTER_BODY, SPAN_INLINE)
+        _record(draft, removals)
+        cut.append(after)
     for before, after in zip(lines, cut):
         if after != before and after and ONLY_PUNCT.match(after):
             draft.audit.remove(after, "junk:leftover")
@@ -517,7 +816,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
     if not n:
         draft.lines = []
         return
-    line_hits = [_line_hit(line, i) for i, line in enumerate(lines)]
+    line_hits = [_line_hit(line) for line in lines]
     run_hits = _run_hits(lines)
     linked = [is_link_list(line) for line in lines]
     claimed = [bool(line_hits[i] or linked[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
@@ -529,8 +828,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
                 for i, hit in enumerate(run_hits)]
     claimed = [claimed[i] or run_hits[i] is not None for i in range(n)]
     title_keys, site_names = page_title_keys(page, lines, claimed, prose)
-    is_title = [bool(title_keys) and len(line) <= MAX_TITLE_LINE and is_title_like(line)
-                and squeeze(clean_title(line)) in title_keys for line in lines]
+    is_title = [bool(title_keys) and title_key(line) in title_keys for line in lines]
     claimed = [claimed[i] and not is_title[i] for i in range(n)]
     structural = [is_title[i] or bool(BODY_STRUCTURE_RE.search(line)) for i, line in enumerate(lines)]
     span = body_span(lines, claimed, is_title, prose)
@@ -570,7 +868,8 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
     for i, line in enumerate(lines):
         if removed[i]:
             continue
-        stripped = strip_inline(line, start <= i <= end, i, span, draft, CLAUSE_RULES)
+        stripped, removals = strip_inline(line, start <= i <= end, _trusted(i, span), CLAUSE_INLINE)
+        _record(draft, removals)
         if stripped != line and ONLY_PUNCT.match(stripped) and not SENTENCE_END.search(stripped):
             draft.audit.remove(stripped, "junk:leftover")
             stripped = ""
@@ -591,7 +890,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
         elif _site_says_chrome(line, inside, site_counts, total):
             removed[i] = "evidence:site_recurring"
         elif (not inside and len(line) <= SHORT_LINE and not is_prose(line) and in_page[squeeze(line)] >= 2
-              and len(CJK_RE.findall(line)) >= MIN_EVIDENCE_CJK):
+              and cjk_count(line) >= MIN_EVIDENCE_CJK):
             removed[i] = "evidence:page_repeat"
     for _ in range(2):
         for i, line in enumerate(texts):
@@ -599,7 +898,7 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
                 continue
             if is_title[i] and i < start or structural[i] and not is_title[i]:
                 continue
-            if len(CJK_RE.findall(line)) < MIN_EVIDENCE_CJK:  # code, numbers: not the site's furniture
+            if cjk_count(line) < MIN_EVIDENCE_CJK:  # code, numbers: not the site's furniture
                 continue
             # The page's edge counts as removed: a site name above the header, a stray line below the footer.
             at_edge = i == 0 or i == n - 1

@@ -32,10 +32,13 @@ TITLE_DECORATIONS = (
     # "title - author/site": a short last segment behind a spaced dash ("- 百家号", "- DoubleLi - 博客园")
     r"(?<=.{6})\s{1,3}[-–—|｜]\s{1,3}(?!\d{1,16}$)[^-–—|｜\s，。！？,.!?]{1,16}$",
 )
+# Every decoration is anchored at the start or the end, so cleaning only trims a title's ends.
 DECORATION = re.compile("|".join(f"(?:{p})" for p in TITLE_DECORATIONS))
 URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.[\w-]{1,63}\.")
 HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s{0,3}")
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
+LIST_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])")
+WHITE_SPACE = re.compile(r"\s+")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
 # A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
@@ -58,12 +61,21 @@ def clean_title(title: str) -> str:
 def is_title_like(line: str) -> bool:
     """A short line that does not end like a sentence or a salutation, is not a list item and not an address."""
     return (4 <= len(line) <= MAX_TITLE_CHARS and line[-1] not in NOT_TITLE_END
-            and not re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])", line)
+            and not LIST_ITEM.match(line)
             and not URL_LIKE.match(line))
 
 
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return WHITE_SPACE.sub("", text)
+
+
+def reads_as(line: str, key: str) -> bool:
+    """Whether `line`, cleaned of decorations and squeezed, is `key` (a squeezed title).
+
+    Cleaning only trims a line's ends, so a line that is `key` once cleaned holds it: checking
+    that first spares the decoration patterns a scan of every long paragraph.
+    """
+    return key in _squeeze(line) and _squeeze(clean_title(line)) == key
 
 
 def hint_candidates(hint: str) -> list[str]:
@@ -78,9 +90,9 @@ def hint_candidates(hint: str) -> list[str]:
 def title_from_hint(hint: str, lines: list[str]) -> str:
     """The hint candidate the text opens with; else the first segment of a "document - site" hint."""
     candidates = hint_candidates(hint)
-    head = {_squeeze(clean_title(line)) for line in lines[:HEAD_LINES]}
     for candidate in candidates:
-        if _squeeze(candidate) in head:
+        key = _squeeze(candidate)
+        if any(reads_as(line, key) for line in lines[:HEAD_LINES]):
             return candidate
     return candidates[1] if len(candidates) > 1 else candidates[0]
 
@@ -143,7 +155,7 @@ def name_draft(draft: Draft, fallback: str | None) -> None:
         return
     draft.title = clean_title(title)
     key = _squeeze(draft.title)
-    while draft.lines and key and _squeeze(clean_title(draft.lines[0])) == key:
+    while draft.lines and key and reads_as(draft.lines[0], key):
         draft.audit.remove(draft.lines.pop(0), "title:repeat")
     if draft.lines:
         glued = unglue_title(draft.title, draft.lines[0])

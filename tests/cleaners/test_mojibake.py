@@ -1,10 +1,14 @@
 """Mojibake reversal: each kind of wrong decoding undone, real text in any script left alone."""
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from cleaners.document import Audit, CleanContext, Page
-from cleaners.mojibake import BOUNDARY, KINDS, better, mojibake_stage, repair_line
+from cleaners.mojibake import (BOUNDARY, BOUNDARY_PUNCTUATION, GBK_CLASS, KINDS, LATIN_CLASS, LATIN_HIGH,
+                               UTF8_START_IN_GBK, better, encode_gbk, encode_latin, mojibake_stage, repair_line)
 from cleaners.pipeline import clean_text
 from tests.conftest import FIXTURES
 
@@ -115,17 +119,70 @@ def test_real_pages_are_left_alone(path):
 
 
 UTF8_READ_AS_GBK = next(kind for kind in KINDS if kind.name == "utf8_read_as_gbk")
+UTF8_CHINESE_BYTES = re.compile(rb"[\xe3-\xe9][\x80-\xbf][\x80-\xbf]")  # U+3000–U+9FFF in UTF-8
+WEB_PAGES = [path.read_text(encoding="utf-8") for path in sorted((FIXTURES / "web").glob("*.txt"))]
 
 
-@pytest.mark.parametrize("text", [utf8_read_as_gbk(SENTENCE), utf8_read_as_gbk("推动高质量发展，建设美丽中国"), SENTENCE]
-                         + [path.read_text(encoding="utf-8") for path in sorted((FIXTURES / "web").glob("*.txt"))])
-def test_screen_turns_away_only_stretches_no_piece_of_which_is_repaired(text):
-    for match in UTF8_READ_AS_GBK.run.finditer(text):
-        if not UTF8_READ_AS_GBK.screen(match.group()):
-            pieces = [piece for piece in BOUNDARY.split(match.group()) if piece and not BOUNDARY.fullmatch(piece)]
-            assert [better(piece, UTF8_READ_AS_GBK) for piece in pieces] == [None] * len(pieces)
+def partly_garbled(text: str, seed: int) -> str:
+    """`text` with random stretches garbled by every kind, whole or cut anywhere (a byte lost, a half character)."""
+    rng = random.Random(seed)
+    damages = [utf8_read_as_gbk, gbk_read_as_latin1, gbk_read_as_cp1252, utf8_read_as_latin1]
+    out = []
+    for start in range(0, len(text), 40):
+        chunk = text[start:start + 40]
+        if rng.random() < 0.5:
+            garbled = rng.choice(damages)(chunk)
+            cut = rng.randrange(len(garbled) + 1)
+            chunk = garbled[cut:] if rng.random() < 0.5 else garbled[:cut]
+        out.append(chunk)
+    return "".join(out)
 
 
-@pytest.mark.parametrize("text", [SENTENCE, "推动高质量发展，建设美丽中国"])
-def test_screen_lets_real_mojibake_through(text):
-    assert UTF8_READ_AS_GBK.screen(utf8_read_as_gbk(text))
+@pytest.mark.parametrize("text", [utf8_read_as_gbk(SENTENCE), utf8_read_as_gbk(BODY), gbk_read_as_latin1(BODY),
+                                  gbk_read_as_cp1252(BODY), utf8_read_as_latin1(BODY), SENTENCE]
+                         + WEB_PAGES + [partly_garbled(page, seed) for seed, page in enumerate(WEB_PAGES)])
+def test_repairable_turns_away_only_pieces_that_are_not_repaired(text):
+    """Lines and stretches are skipped on the same pattern: a piece it does not match must be one `better` rejects."""
+    for kind in KINDS:
+        for match in kind.run.finditer(text):
+            for piece in BOUNDARY.split(match.group()):
+                if not kind.repairable.search(piece):
+                    assert better(piece, kind) is None, (kind.name, piece)
+
+
+@pytest.mark.parametrize("damage,text", [(utf8_read_as_gbk, SENTENCE), (utf8_read_as_gbk, BODY),
+                                         (gbk_read_as_latin1, BODY), (gbk_read_as_cp1252, BODY),
+                                         (utf8_read_as_latin1, BODY)])
+def test_repairable_lets_real_mojibake_through(damage, text):
+    assert any(kind.repairable.search(damage(text)) for kind in KINDS)
+
+
+def test_repairable_passes_few_lines_of_real_text():
+    """The point of the screen: ordinary Chinese lines are not cut into pieces and round-tripped."""
+    lines = [line for page in WEB_PAGES for line in page.split("\n") if line]
+    passed = [line for line in lines if any(kind.repairable.search(line) for kind in KINDS)]
+    assert len(passed) * 10 < len(lines)
+
+
+PIECE_CHARS = re.findall(f"[{GBK_CLASS}\x40-\x7f]", "".join(map(chr, range(0x10000))))
+# What follows a character decides whether its bytes start a triple: one of each kind of start
+# (two bytes 80–BF; 80–BF then C0–FE; C0–FE first; ASCII; a lost byte; four bytes).
+FOLLOWERS = ["啊", "的", "中", "A", "\ufffd", "\u3400"]
+
+
+@pytest.mark.parametrize("follower", FOLLOWERS)
+def test_utf8_start_in_gbk_bounds_the_triples_of_every_character(follower):
+    """Built by decoding byte pairs; checked here against `str.encode` for every character a piece may hold."""
+    start = re.compile(UTF8_START_IN_GBK)
+    for ch in PIECE_CHARS:
+        if ch in BOUNDARY_PUNCTUATION:
+            continue
+        triples = (len(UTF8_CHINESE_BYTES.findall(encode_gbk(ch + follower)))
+                   - len(UTF8_CHINESE_BYTES.findall(encode_gbk(follower))))
+        assert triples <= (1 if start.match(ch + follower) else 0), (ch, follower)
+
+
+@pytest.mark.parametrize("ch", re.findall(f"[{LATIN_CLASS}]", "".join(map(chr, range(0x10000)))))
+def test_latin_high_is_every_character_a_latin_reader_made_of_a_byte_80_to_fe(ch):
+    """`LATIN_REPAIRABLE` counts these: a piece with fewer than two cannot decode to two Chinese characters."""
+    assert bool(re.fullmatch(f"[{LATIN_HIGH}]", ch)) == (0x80 <= encode_latin(ch)[0] <= 0xFE)

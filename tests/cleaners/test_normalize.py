@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cleaners.normalize import normalize_text
+from cleaners.normalize import NEWLINE_START, NEWLINES, normalize_text
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -18,3 +18,17 @@ from cleaners.normalize import normalize_text
 ])
 def test_normalize_text(text, expected):
     assert normalize_text(text) == expected
+
+
+ALL_CHARACTERS = "".join(map(chr, range(0x10000)))
+
+
+def test_every_newline_starts_with_a_character_the_guard_looks_for():
+    """`normalize_text` runs `NEWLINES` only where `NEWLINE_START` finds something: no newline may start otherwise."""
+    starts = {match.group()[0] for match in NEWLINES.finditer(ALL_CHARACTERS + "\r\n")}
+    assert starts and all(NEWLINE_START.fullmatch(ch) for ch in starts)
+
+
+@pytest.mark.parametrize("text", ["a\r\nb", "a\rb", "a\u2028b", "a\x0bb\x0cc\x85d", "a\u2029\nb", "无换行的文本"])
+def test_newlines_become_line_breaks(text):
+    assert normalize_text(text) == "\n".join(line for line in NEWLINES.sub("\n", text).split("\n") if line)

@@ -7,7 +7,7 @@ import pytest
 
 from cleaners.document import Audit, CleanContext, Draft, Page
 from cleaners.normalize import normalize_lines
-from cleaners.reflow import reflow_lines, reflow_stage
+from cleaners.reflow import CJK_SPACE, TRAILING_PAGE_MARKER, reflow_lines, reflow_stage
 from tests.conftest import FIXTURES
 
 CHUNK_1 = "1、首先我代表区委、区政府向环保部巡查组一行表示欢送,同时向巡查组对我区攻坚战工作的支持表示真诚的感谢。秋冬季攻坚行动已经开展一个多月了。下面,结合巡查组"
@@ -113,3 +113,16 @@ def test_stage_reflows_each_draft_on_its_own():
     page = Page(drafts=[Draft(["前一篇的文字,到这里", "接着写完。"]), Draft(["后一篇的开头,没有结束"])])
     page = reflow_stage(page, CleanContext())
     assert [d.lines for d in page.drafts] == [["前一篇的文字,到这里接着写完。"], ["后一篇的开头,没有结束"]]
+
+
+@pytest.mark.parametrize("line", ["全文完。第 3 页 共 4 页", "到此结束！第4页/共4页", "他说：“好。”第12页，共12页"])
+def test_a_trailing_page_marker_needs_the_character_the_guard_looks_for(line):
+    """`drop_page_markers` searches for a trailing marker only in lines holding 页."""
+    assert TRAILING_PAGE_MARKER.search(line)
+    assert not TRAILING_PAGE_MARKER.search(line.replace("页", ""))
+
+
+def test_only_spaces_the_guard_looks_for_are_closed():
+    """`close_cjk_spaces` looks for `CJK_SPACE` only in lines holding an ASCII or ideographic space."""
+    closed = {ch for ch in map(chr, range(0x10000)) if CJK_SPACE.search("中" + ch + "国")}
+    assert closed == {" ", "\u3000"}

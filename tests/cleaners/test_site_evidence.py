@@ -1,6 +1,7 @@
 """Per-site counts of the distinct pages a line occurs on: counting, merging, and the Parquet round trip."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pyarrow.parquet as pq
@@ -25,6 +26,16 @@ def test_line_key_folds_what_varies_between_pages(a, b):
 ])
 def test_line_key_keeps_different_lines_apart(a, b):
     assert line_key(a) != line_key(b)
+
+
+@pytest.mark.parametrize("line, key", [
+    ("第 1 页\u3000共\xa04 页", "第0页共0页"),  # every kind of white space goes, as `\s` would take it
+    ("A\tB\u2028C\x1cD", "abcd"),
+    ("\u200b零宽", "\u200b零宽"),  # a zero-width space is not white space
+    ("文" * 200, "文" * 120),
+])
+def test_line_key_is_the_squeezed_folded_line(line, key):
+    assert line_key(line) == key == re.sub(r"\d+", "0", re.sub(r"\s+", "", line)).lower()[:120]
 
 
 def test_a_page_counts_each_line_once_and_itself_once():

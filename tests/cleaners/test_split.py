@@ -8,7 +8,7 @@ import pytest
 
 from cleaners.document import Audit, CleanContext, Draft, Page
 from cleaners.normalize import normalize_stage
-from cleaners.split import expected_parts, heading_at, split_stage
+from cleaners.split import MARKDOWN_HEAD, MARKDOWN_HEAD_STARTS, expected_parts, heading_at, split_stage
 from cleaners.title import clean_title
 from tests.conftest import FIXTURES
 
@@ -132,3 +132,9 @@ def test_expected_parts_reads_the_count_in_a_page_title(title, count):
 def test_internal_headings_and_salutations_are_not_document_headings(line, is_heading):
     heading = heading_at([line], 0)
     assert (heading is not None and heading.weight >= 2) == is_heading
+
+
+def test_markdown_heads_start_with_a_character_bare_looks_for():
+    """`_bare` runs `MARKDOWN_HEAD` only on lines opening with one of `MARKDOWN_HEAD_STARTS`."""
+    opening = {ch for ch in map(chr, range(0x10000)) if MARKDOWN_HEAD.match(ch + " 标题")}
+    assert opening and opening <= set(MARKDOWN_HEAD_STARTS)

@@ -1,8 +1,12 @@
 """The strip stage: chrome of every kind goes, body text stays, each removal is audited with its rule."""
 from __future__ import annotations
 
+import random
 import re
+from functools import lru_cache
 from pathlib import Path
+from re import _constants as sre_constants  # the parser `re` itself uses; public enough for a test
+from re import _parser as sre_parse
 
 import pytest
 
@@ -11,7 +15,10 @@ from cleaners.normalize import normalize_lines
 from cleaners.pipeline import clean_text
 from cleaners.rules.chrome import KINDS, RULES
 from cleaners.site_evidence import SiteLineCounts
-from cleaners.strip import is_link_list, is_prose, repeated_watermarks, strip_stage
+from cleaners.strip import (CACHED_LINE_MAX, CJK_RE, CLAUSE_RULES, DOMAIN_RE, DOMAIN_WORDS, ELLIPSIS_RE, ELLIPSIS_WORDS,
+                            END_WINDOW, LINE_BUCKETS, LINE_RULES, RUN_RULES, SPAN_INLINE, SPAN_RULES, _line_hit,
+                            cjk_count, is_link_list, is_prose, line_cached, repeated_watermarks, required_words,
+                            squeeze as strip_squeeze, strip_stage)
 from cleaners.title import clean_title
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -347,3 +354,172 @@ def test_site_fixture_comes_out_as_expected(site):
     assert draft.title == title
     assert squeeze("".join(draft.lines)) == squeeze(expected)
     assert all(removal.rule for removal in draft.audit.removed)
+
+
+# --- pre-checks: a rule is skipped on a line only where it cannot match ------------------------------
+
+# (pattern, flags, the words one of which every match holds; None: none can be told)
+REQUIRED_WORDS_CASES = [
+    (r"abc", 0, {"abc"}),
+    (r"(?:添加|加入).{0,12}到(?:电脑)?桌面", 0, {"到桌面", "到电脑桌面"}),  # the longer run of literals wins
+    (r"\.{3,6}", 0, {"..."}),  # a repeat holds its least number of copies in a row
+    (r"…{1,2}", 0, {"…"}),  # "……" holds "…": the longer word is dropped
+    (r"a?b", 0, {"b"}),  # an optional item adds nothing that must be there
+    (r"[Vv]信", 0, {"V信", "v信"}),  # a small character class expands
+    (r"[A-Za-z]{3}\d", 0, None),  # a large one does not
+    (r"\d+|\s", 0, None),
+    (r"x|\d", 0, None),  # one branch without words: the pattern has none
+    (r"x|y\d", 0, {"x", "y"}),
+    (r"^(?:首页|主页)$", 0, {"首页", "主页"}),  # anchors are zero-width
+    (r"(?<=中)文(?!字)", 0, {"文"}),  # what lookarounds look at is not in the match
+    (r"[^a]b", 0, {"b"}),
+    (r"(?i:abc)d", 0, {"d"}),  # a cased letter under IGNORECASE is not a word: "ABC" matches too
+    (r"\.com", re.IGNORECASE, {"."}),
+    (r"(?i:ab)(?-i:cd)", 0, {"cd"}),
+    (r"(?:ab){0,2}", 0, None),
+]
+
+
+@pytest.mark.parametrize("pattern, flags, words", REQUIRED_WORDS_CASES, ids=[c[0] for c in REQUIRED_WORDS_CASES])
+def test_required_words_are_what_every_match_holds(pattern, flags, words):
+    assert required_words(re.compile(pattern, flags)) == words
+
+
+POOL = ("中文的一是在不了有人这上为个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所丁七万丈三"
+        "abcxyzABCXYZ0123456789 \t\u3000.,:;!?()[]{}<>|/-_+=*#@&%$~\"'，。：；！？、（）【】《》“”…—·•")
+
+
+def _in_class(char: str, items: list) -> bool:
+    categories = {sre_constants.CATEGORY_DIGIT: str.isdecimal, sre_constants.CATEGORY_SPACE: str.isspace,
+                  sre_constants.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
+                  sre_constants.CATEGORY_NOT_DIGIT: lambda c: not c.isdecimal(),
+                  sre_constants.CATEGORY_NOT_SPACE: lambda c: not c.isspace(),
+                  sre_constants.CATEGORY_NOT_WORD: lambda c: not (c.isalnum() or c == "_")}
+    negate = bool(items) and items[0][0] is sre_constants.NEGATE
+    found = False
+    for op, arg in items[negate:]:
+        if op is sre_constants.LITERAL:
+            found |= char == chr(arg)
+        elif op is sre_constants.RANGE:
+            found |= arg[0] <= ord(char) <= arg[1]
+        elif op is sre_constants.CATEGORY:
+            found |= categories[arg](char)
+    return found != negate
+
+
+def _sample(items, rng: random.Random, members: dict[int, list[str]]) -> str:
+    """A random text the parse items may match (lookarounds are ignored: callers keep what does match).
+    `members` remembers the pool characters of each character class met."""
+    out = []
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            out.append(chr(arg))
+        elif op in (sre_constants.NOT_LITERAL, sre_constants.ANY, sre_constants.IN):
+            if id(arg) not in members:
+                items_in = arg if op is sre_constants.IN else [(sre_constants.NEGATE, None), (op, arg)]
+                if op is sre_constants.ANY:
+                    items_in = [(sre_constants.NEGATE, None)]
+                elif op is sre_constants.NOT_LITERAL:
+                    items_in = [(sre_constants.NEGATE, None), (sre_constants.LITERAL, arg)]
+                members[id(arg)] = [c for c in POOL if _in_class(c, items_in)] or [""]
+            literals = [chr(a) for kind, a in arg if kind is sre_constants.LITERAL] if op is sre_constants.IN else []
+            if literals and arg[0][0] is not sre_constants.NEGATE and rng.random() < 0.5:
+                out.append(rng.choice(literals))
+            else:
+                out.append(rng.choice(members[id(arg)]))
+        elif op is sre_constants.BRANCH:
+            out.append(_sample(rng.choice(arg[1]), rng, members))
+        elif op is sre_constants.SUBPATTERN:
+            out.append(_sample(arg[-1], rng, members))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            low, high, sub = arg
+            out.extend(_sample(sub, rng, members) for _ in range(rng.randint(low, min(high, low + 3))))
+    return "".join(out)
+
+
+@lru_cache(maxsize=None)
+def generated_texts(pattern: re.Pattern, count: int = 300) -> list[str]:
+    """Texts drawn from the pattern's parse tree, some inside other text, that the pattern does match."""
+    rng = random.Random(pattern.pattern)
+    tree = sre_parse.parse(pattern.pattern, pattern.flags)
+    members: dict[int, list[str]] = {}
+    texts = []
+    for i in range(count):
+        core = _sample(tree, rng, members)
+        if pattern.flags & re.IGNORECASE and i % 2:
+            core = core.swapcase()
+        before = "".join(rng.choice(POOL) for _ in range(rng.randint(0, 3) * (i % 3 == 1)))
+        after = "".join(rng.choice(POOL) for _ in range(rng.randint(0, 3) * (i % 3 == 2)))
+        text = before + core + after
+        if pattern.search(text):
+            texts.append(text)
+    return texts
+
+
+def fixture_lines() -> list[str]:
+    """The lines of the fixture pages (chrome of many kinds and body text) and of this file's cases."""
+    lines = [line for case in CHROME_CASES for line in case[1] + case[2]] + [c[1] for c in INLINE_CASES]
+    lines += BODY + BODY_LOOKALIKES
+    for path in sorted(FIXTURES.glob("sites/*/input.*")) + sorted(FIXTURES.glob("web/*")) + CLEAN_REPORTS:
+        lines += normalize_lines(path.read_text(encoding="utf-8").split("\n"))
+    return list(dict.fromkeys(line for line in lines if line))
+
+
+FIXTURE_LINES = fixture_lines()
+ALL_RULES = LINE_RULES + RUN_RULES + SPAN_RULES + CLAUSE_RULES
+
+
+@pytest.mark.parametrize("compiled", ALL_RULES, ids=[c.rule.label for c in ALL_RULES])
+def test_every_match_of_a_rule_holds_one_of_its_derived_words(compiled):
+    texts = generated_texts(compiled.regex)
+    assert len(texts) >= 20 or compiled.words is None, "the sampler should reach most rules"
+    for text in texts + [line for line in FIXTURE_LINES if compiled.regex.search(line)]:
+        match = compiled.regex.search(text)
+        assert compiled.words is None or any(word in match.group() for word in compiled.words), text
+
+
+@pytest.mark.parametrize("pattern, words", [(DOMAIN_RE, DOMAIN_WORDS), (ELLIPSIS_RE, ELLIPSIS_WORDS)],
+                         ids=["domain", "ellipsis"])
+def test_a_words_check_finds_something_wherever_its_pattern_does(pattern, words):
+    for text in generated_texts(pattern) + FIXTURE_LINES:
+        assert words.search(text) or not pattern.search(text), text
+
+
+def test_line_rule_pre_checks_never_hide_the_first_rule_that_matches():
+    """`_line_hit` (pre-checks, then the rules whose words are there) finds what trying every rule finds."""
+    lines = FIXTURE_LINES + [text for c in LINE_RULES for text in generated_texts(c.regex)]
+    for line in lines:
+        rules = next((rules for limit, _, rules in LINE_BUCKETS if len(line) <= limit), [])
+        assert _line_hit(line) is next((c for c in rules if c.regex.search(line)), None), line
+
+
+def test_span_rules_without_needed_words_are_skipped_only_where_none_matches_the_line_end():
+    plain = [c for c in SPAN_RULES if not c.needs]
+    for line in FIXTURE_LINES + [BODY[2] + text for c in plain for text in generated_texts(c.regex)]:
+        tail = max(0, len(line) - END_WINDOW)
+        if any(c.regex.search(line, tail) for c in plain):
+            assert SPAN_INLINE.any_tail.search(line, tail), line
+
+
+@pytest.mark.parametrize("text", ["", "abc", "中文", "第1页，共 4 页。", "ｶﾀｶﾅ与汉字〇", "\u3400\u4dff\u4e00\u9fff\ua000",
+                                  BODY[1] * 5])
+def test_cjk_count_counts_what_the_cjk_class_matches(text):
+    assert cjk_count(text) == len(CJK_RE.findall(text))
+
+
+@pytest.mark.parametrize("text", ["a b", " 中\u3000文\t", "x\xa0y\u2028z\x1c", "\u200b不是空白", ""])
+def test_squeeze_removes_what_the_regex_white_space_class_matches(text):
+    assert strip_squeeze(text) == re.sub(r"\s+", "", text)
+
+
+def test_line_cache_holds_no_line_longer_than_its_bound():
+    calls = []
+
+    @line_cached
+    def length(line: str) -> int:
+        calls.append(line)
+        return len(line)
+
+    short, long = "短" * CACHED_LINE_MAX, "长" * (CACHED_LINE_MAX + 1)
+    assert [length(short), length(short), length(long), length(long)] == [len(short)] * 2 + [len(long)] * 2
+    assert calls == [short, long, long]  # the short line was remembered, the long one computed each time

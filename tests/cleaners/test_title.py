@@ -1,10 +1,13 @@
 """Titles: decorations stripped, "document - site" hints resolved, no repeat (glued or not) at the head of the text."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cleaners.document import CleanContext, Draft, Page
-from cleaners.title import clean_title, is_title_like, title_from_hint, title_stage, unglue_title
+from cleaners.title import (TITLE_DECORATIONS, clean_title, is_title_like, reads_as, title_from_hint, title_stage,
+                            unglue_title)
 
 T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行动的讲话"
 
@@ -110,3 +113,22 @@ def test_no_title_when_the_text_opens_with_a_sentence():
 ])
 def test_title_like_lines(line, expected):
     assert is_title_like(line) is expected
+
+
+@pytest.mark.parametrize("decoration", TITLE_DECORATIONS)
+def test_every_decoration_is_anchored_so_cleaning_only_trims_the_ends(decoration):
+    """`reads_as` skips cleaning a line that does not hold the title: sound only while cleaning trims ends."""
+    assert decoration.startswith("^") or decoration.endswith("$")
+
+
+@pytest.mark.parametrize("line, key, expected", [
+    ("在全市推进大会上的讲话.docx", "在全市推进大会上的讲话", True),
+    ("【精品】在全市 推进大会上的讲话(word版)可编辑.docx", "在全市推进大会上的讲话", True),
+    ("在全市推进大会上的讲话\n", "在全市推进大会上的讲话", True),
+    ("在全市推进大会上的讲话。同志们，今天我们召开大会。", "在全市推进大会上的讲话", False),
+    ("同志们，今天我们召开大会。", "在全市推进大会上的讲话", False),
+])
+def test_reads_as_agrees_with_cleaning_every_line(line, key, expected):
+    assert reads_as(line, key) is expected
+    assert (re.sub(r"\s+", "", clean_title(line)) == key) is expected
+    assert re.sub(r"\s+", "", clean_title(line)) in re.sub(r"\s+", "", line)
