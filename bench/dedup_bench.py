@@ -15,7 +15,8 @@ The run reports, with numbers: signature time per document for datasketch,
 rensa fed Python n-gram sets, a numpy-only MinHash and our path (numpy
 n-gram hashes fed to rensa in one call); then for the whole corpus through
 `DuplicateIndex.assign` in batches of 2,000 (as the flow commits them)
-seconds, documents/s, peak memory (`resource.getrusage`), recall per copy kind
+seconds, documents/s, peak memory (`resource.getrusage`), resident growth per
+document past the first fifth (the index's own cost), recall per copy kind
 and false duplicates, and the persist/reload cost of the signatures.
 """
 from __future__ import annotations
@@ -159,16 +160,23 @@ def run_index(texts: list[str], truth: list[int | None], kinds: list[str | None]
     index = DuplicateIndex(threshold)
     ids = [f"doc{i:06d}" for i in range(len(texts))]
     found: dict[str, str] = {}
+    warm: tuple[int, float] | None = None  # (documents, resident MB) once batch-sized buffers have been made
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(texts), BATCH):
         stop = min(start + BATCH, len(texts))
         found.update(index.assign((ids[i], texts[i], f"gen#{i}") for i in range(start, stop)))
+        if stop >= len(texts) // 5 and warm is None:
+            warm = stop, current_mb()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     after = peak_mb()
     print(f"\nindex: {len(texts)} documents in {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({len(texts) / cpu:,.0f} docs per CPU second), threshold {threshold}; "
           f"peak RSS {before:.0f} MB before indexing, {after:.0f} MB after (+{after - before:.0f} MB); "
           f"resident {resident:.0f} MB before, {current_mb():.0f} MB after")
+    if warm and len(texts) > warm[0]:
+        grown = current_mb() - warm[1]
+        print(f"  resident growth from {warm[0]} to {len(texts)} documents (what the index costs, with the "
+              f"allocator's slack): {grown:.0f} MB, {grown * 2**20 / (len(texts) - warm[0]):,.0f} bytes a document")
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     false = sum(1 for doc_id, dup in found.items() if truth[position[doc_id]] is None)
     wrong = sum(1 for doc_id, dup in found.items()

@@ -2,7 +2,8 @@
 
 Every committed batch stores the signatures of its documents as the state
 table `_state/dedup/<batch_id>.parquet` (committed atomically with the
-batch's rows, see `flows.storage`). A run loads all of them once, then marks
+batch's rows, see `flows.storage`). A run streams all of them into the index
+once (`DuplicateIndex.load`: never the whole table in memory), then marks
 each batch's documents in batch order just before that batch is committed, so
 `duplicate_of` always names the earliest copy in the whole dataset.
 """
@@ -12,7 +13,7 @@ import logging
 
 import pyarrow as pa
 
-from cleaners.dedup import DEFAULT_THRESHOLD, DuplicateIndex, stale_rows
+from cleaners.dedup import DEFAULT_THRESHOLD, DuplicateIndex
 from flows.batch import FileRecord
 from flows.storage import OutputStore
 
@@ -23,11 +24,11 @@ logger = logging.getLogger(__name__)
 
 def load_duplicate_index(store: OutputStore, threshold: float = DEFAULT_THRESHOLD) -> DuplicateIndex:
     """Every signature earlier runs committed, as one index."""
-    table = store.read_state(DEDUP_STATE)
-    stale = stale_rows(table)
-    if stale:
-        logger.warning("%d persisted signatures were made with another MinHash scheme and are ignored", stale)
-    return DuplicateIndex.from_table(table, threshold)
+    index = DuplicateIndex.load(lambda columns: store.iter_state(DEDUP_STATE, columns), threshold)
+    if index.other_scheme_rows:
+        logger.warning("%d persisted signatures were made with another MinHash scheme and are ignored",
+                       index.other_scheme_rows)
+    return index
 
 
 def mark_duplicates(index: DuplicateIndex, records: list[FileRecord]) -> tuple[dict[str, str], dict[str, pa.Table]]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -324,16 +325,33 @@ class OutputStore:
 
         With `schema`, files written before a column existed read that column as null.
         """
-        files = [i.path for i in self._list(folder)
-                 if i.base_name.endswith(".parquet") and not i.base_name.startswith((".", "_"))]
+        files = self._data_files(folder)
         if not files:
             return schema.empty_table() if schema is not None else pa.table({})
         dataset = ds.dataset(files, format="parquet", filesystem=self.fs, schema=schema)
         return dataset.to_table(columns=columns)
 
+    def _data_files(self, folder: str) -> list[str]:
+        """The committed data files under `folder` (not temporaries, not `_`-prefixed metadata)."""
+        return [i.path for i in self._list(folder)
+                if i.base_name.endswith(".parquet") and not i.base_name.startswith((".", "_"))]
+
     def read_state(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """The rows of one cross-run state table (`_state/<name>/`), committed batches only."""
         return self.read(f"{STATE}/{name}", columns)
+
+    def iter_state(self, name: str, columns: list[str], batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+        """The rows of one state table a record batch at a time, file by file in path order.
+
+        For state that grows with the dataset (the dedup signatures): it need not fit in memory
+        at once, and two passes see the same rows in the same order.
+        """
+        files = sorted(self._data_files(f"{STATE}/{name}"))
+        if not files:
+            return
+        dataset = ds.dataset(files, format="parquet", filesystem=self.fs)
+        for fragment in dataset.get_fragments():
+            yield from fragment.to_batches(schema=dataset.schema, columns=columns, batch_size=batch_rows)
 
 
 @dataclass

@@ -8,8 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cleaners.dedup import (DEFAULT_SCHEME, BandTable, DuplicateIndex, MinHashScheme, signature, signatures,
-                            stale_rows, text_key)
+import cleaners.dedup as dedup
+from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, signature, signatures,
+                            text_key)
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
 from cleaners.split import split_stage
@@ -129,9 +130,23 @@ def test_rows_of_another_scheme_are_skipped_and_counted():
     index = DuplicateIndex(scheme=MinHashScheme(ngram=4))
     index.find_or_add("a", seed_speeches()[0])
     table = index.to_table()
-    assert stale_rows(table) == 1
-    assert len(DuplicateIndex.from_table(table)) == 0
+    skipped = DuplicateIndex.from_table(table)
+    assert len(skipped) == 0 and skipped.other_scheme_rows == 1
     assert len(DuplicateIndex.from_table(table, scheme=MinHashScheme(ngram=4))) == 1
+
+
+def test_loading_a_record_batch_at_a_time_gives_the_same_index():
+    """`load` reads the persisted rows twice, in pieces; the index must not depend on how they are cut."""
+    speeches = seed_speeches()
+    first = DuplicateIndex()
+    first.assign((f"d{i}", speeches[i], f"s#{i}") for i in (0, 4, 7, 5, 1))
+    table = first.to_table()
+    table = table.take(np.arange(table.num_rows)[::-1])
+    whole = DuplicateIndex.from_table(table)
+    pieces = DuplicateIndex.load(lambda columns: table.select(columns).to_batches(max_chunksize=1))
+    assert pieces.to_table().equals(whole.to_table())
+    assert pieces.find_or_add("d9", speeches[9], origin="s#9") == "d4"
+    assert whole.find_or_add("d9", speeches[9], origin="s#9") == "d4"
 
 
 def test_bulk_and_single_signatures_agree_and_short_texts_work():
@@ -146,17 +161,48 @@ def test_threshold_outside_0_1_is_refused():
         DuplicateIndex(threshold=0)
 
 
-@pytest.mark.parametrize("merge_at", [1, 7, 100_000])  # merged after every add, now and then, never
-def test_band_table_finds_every_document_with_a_key_before_and_after_merging(merge_at, monkeypatch):
-    monkeypatch.setattr(BandTable, "MERGE_AT", merge_at)
-    keys = np.random.default_rng(0).integers(0, 50, (40, 4)).astype(np.uint64)
+@pytest.mark.parametrize("max_run", [1, 7, 1 << 21])  # runs never merged, merged up to 7 entries, always merged
+def test_key_table_finds_every_row_with_a_key_whatever_the_runs(max_run, monkeypatch):
+    monkeypatch.setattr(KeyTable, "MAX_RUN", max_run)
+    keys = np.random.default_rng(0).integers(0, 50, (40, 4)).astype(np.uint32)
     expected: dict[int, set[int]] = {}
-    added, bulk = BandTable(), BandTable()
+    added, bulk = KeyTable(), KeyTable()
     for doc, row in enumerate(keys):
-        added.add(doc, row)
+        added.add(row, np.full(len(row), doc))
         for key in row.tolist():
             expected.setdefault(key, set()).add(doc)
-    bulk.add_many(np.arange(len(keys)), keys)
+    bulk.add(keys.reshape(-1), np.repeat(np.arange(len(keys)), keys.shape[1]))
+    lookup_added, lookup_bulk = added.lookup(np.arange(50)), bulk.lookup(np.arange(50))
+    assert (lookup_added.counts == [(keys == key).sum() for key in range(50)]).all()  # entries, not rows
     for key in range(50):
-        query = np.array([key], dtype=np.uint64)
-        assert added.find(query) == bulk.find(query) == expected.get(key, set())
+        assert set(lookup_added.rows(key, key + 1).tolist()) == set(lookup_bulk.rows(key, key + 1).tolist()) \
+            == expected.get(key, set())
+    assert len(added) == len(bulk) == keys.size
+
+
+@pytest.mark.parametrize("mask", [0x3, 0x1])  # 2 or 1 distinct fingerprints: every lookup finds (nearly) every row
+@pytest.mark.parametrize("first_check, most_checked", [(4, 256), (1, 1), (1, 2)])
+def test_fingerprint_collisions_and_read_steps_change_no_answer(mask, first_check, most_checked, monkeypatch):
+    """The index's tables keep 32-bit fingerprints of band keys, texts, doc_ids and origins; what a
+    fingerprint finds is checked on the full value, so answers must not depend on their width. Candidates
+    are read a few at a time and only until one is similar: answers must not depend on the steps either."""
+    speeches = seed_speeches()
+    docs = [(f"003#{i}", text, f"003.txt#{i}") for i, text in enumerate(speeches)]
+    docs += [("003#4-v2", speeches[4] + "\n补充一句。", "003.txt#4"), ("003#4", speeches[4], "003.txt#4"),
+             ("exact-1", speeches[7].replace("\n", " "), None),
+             ("unrelated", report("06_gwr_provincial_2025_beijing.txt"), None)]
+
+    def answers() -> tuple[dict[str, str], dict[str, str], pa.Table]:
+        index = DuplicateIndex()
+        first = index.assign(docs[:6])
+        rest = index.assign(docs[6:])
+        table = DuplicateIndex.from_table(index.to_table()).to_table()
+        return first, rest, table.drop_columns(["added_at"])
+
+    wide = answers()
+    monkeypatch.setattr(dedup, "FINGERPRINT_MASK", mask)
+    monkeypatch.setattr(DuplicateIndex, "FIRST_CHECK", first_check)
+    monkeypatch.setattr(DuplicateIndex, "MOST_CHECKED", most_checked)
+    narrow = answers()
+    assert wide[0] == narrow[0] and wide[1] == narrow[1] and wide[2].equals(narrow[2])
+    assert wide[1]["003#9"] == "003#4" and wide[1]["exact-1"] == "003#7" and "003#4-v2" not in wide[1]

@@ -186,3 +186,21 @@ def test_manifest_written_before_a_column_existed_reads_it_as_null(tmp_path):
     index = OutputStore(str(tmp_path / "out")).index()
     assert index.latest["old.txt"] == Processed("s", "v0", None, None, None, None)
     assert index.next_seq == 0
+
+
+def test_state_streamed_in_record_batches_is_every_committed_row_in_the_same_order_each_time(tmp_path):
+    """`DuplicateIndex.load` reads a state table twice and relies on seeing the same rows in the same order."""
+    store = OutputStore(str(tmp_path / "out"))
+    assert list(store.iter_state("dedup", ["n"])) == []  # no state yet
+    for batch_id, values in (("b2", [3, 4, 5]), ("b1", [1, 2])):
+        output = batch_output([_record(f"{batch_id}.txt", "甲")], batch_id=batch_id, run_id="run",
+                              pipeline_version="v1", processed_at=WHEN)
+        output.state["dedup"] = pa.table({"n": values, "other": [str(v) for v in values]})
+        store.commit_batch(output)
+    (tmp_path / "out" / "_state" / "dedup" / ".b3.parquet.b3.tmp").write_bytes(b"an uncommitted temporary")
+
+    def passes() -> list[list[int]]:
+        return [batch.column("n").to_pylist() for batch in store.iter_state("dedup", ["n"], batch_rows=2)]
+
+    assert passes() == passes() == [[1, 2], [3, 4], [5]]  # file by file in path order, at most 2 rows a batch
+    assert sorted(store.read_state("dedup").column("n").to_pylist()) == [1, 2, 3, 4, 5]
