@@ -26,22 +26,30 @@ built from jieba's lexicon (`charlm`):
    (监规 → 监视); repairs made on weaker evidence are checked once more
    in the repaired context.
 
-Every substitution goes into the draft's audit.
+Every substitution goes into the draft's audit. Most candidates are
+judged by bounds on their gain that need no DP (`CharLM.gain_bounds`): the
+DP scores only what the bounds leave open, so every decision is the one
+exact scores give.
 """
 from __future__ import annotations
 
 import bisect
+import math
 import re
+import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
-from .charlm import CharLM, is_cjk, load_charlm
+from .charlm import ROUNDING_SLACK, CharLM, is_cjk, load_charlm
 from .document import Audit, CleanContext, Page
 from .glyph_pairs import KNOWN_PAIRS
 
 CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))  # what `is_cjk` accepts
-CJK_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+CJK_RUN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]+")  # counting by runs is cheaper than by characters
+OTHER_NON_ASCII = re.compile("[^\x00-\x7f\u4e00-\u9fff\u3400-\u4dbf]")
 MAX_SHIFT = 40  # how far above the wrong character the right one may lie
 WINDOW = 4  # characters of context on each side when scoring a candidate
 MIN_CANDIDATE_FREQ = 300  # a repair target must be a character prose actually uses
@@ -68,6 +76,7 @@ DECISION_SITES = 40  # occurrences that decide a character's repair
 PLAIN_DECISION_SITES = 8  # ... for ordinary characters, of which a block holds thousands
 SETTLED_VERDICTS = 8  # agreeing occurrences after which a character's suspect verdict is reused
 MAX_ROUNDS = 5  # displacement chains (丌→不→与→专) are this deep at most
+SITE_CACHE = 50_000  # judged sites remembered (about 200 bytes each)
 
 TABLE: dict[str, tuple[str, ...]] = {}
 for _wrong, _right in KNOWN_PAIRS:
@@ -103,11 +112,123 @@ def is_very_rare(ch: str) -> bool:
     return is_cjk(ch) and load_charlm().char_count(ch) < VERY_RARE_FREQ and bool(candidates(ch))
 
 
-def gains(lm: CharLM, line: str, i: int, cands: tuple[str, ...]) -> dict[str, float]:
-    """Log-probability gain of putting each candidate at `line[i]`, in a small window."""
-    lo, hi = max(0, i - WINDOW), min(len(line), i + WINDOW + 1)
-    base, *scores = lm.substitution_scores(line[lo:i], (line[i], *cands), line[i + 1:hi])
-    return {cand: score - base + prior(line[i], cand) for cand, score in zip(cands, scores)}
+def site(line: str, i: int) -> tuple[str, str, str]:
+    """The window a candidate for `line[i]` is judged in: the context before, the character, the context after."""
+    return line[max(0, i - WINDOW):i], line[i], line[i + 1:i + WINDOW + 1]
+
+
+def gains(lm: CharLM, line: str, i: int, cands: tuple[str, ...]) -> tuple[float, ...]:
+    """Log-probability gain of putting each candidate at `line[i]`, in a small window, in the order of `cands`."""
+    left, wrong, right = site(line, i)
+    return lm.substitution_gains(left, wrong, cands, priors(wrong, cands), right)
+
+
+def gain_exceeds(lm: CharLM, line: str, i: int, options: Callable[[str], tuple[str, ...]], threshold: float) -> bool:
+    """`max(gains(lm, line, i, options(line[i]))) > threshold`, mostly without a DP (`CharLM.gain_exceeds`)."""
+    lo = max(0, i - WINDOW)
+    return window_gain_exceeds(lm, line[lo:i + WINDOW + 1], i - lo, options, threshold)
+
+
+@lru_cache(maxsize=SITE_CACHE)
+def window_gain_exceeds(lm: CharLM, window: str, at: int, options: Callable[[str], tuple[str, ...]],
+                        threshold: float) -> bool:
+    """`gain_exceeds` for the character at `window[at]`, remembered: the same text recurs within a corpus."""
+    wrong = window[at]
+    cands = options(wrong)
+    return lm.gain_exceeds(window[:at], wrong, cands, priors(wrong, cands), window[at + 1:], threshold)
+
+
+@dataclass
+class Evidence:
+    """One candidate's gains at some sites: bounded (`CharLM.gain_bounds`), scored exactly only when asked."""
+
+    lm: CharLM
+    windows: list[tuple[str, str, str]]  # each site as `site` gives it
+    cand: str
+    offset: float  # its prior
+    bounds: list[tuple[float, float]]  # (lower, upper) gain at each site; (gain, gain) once scored
+
+    def supports(self, test: Callable[[list[float]], bool]) -> bool:
+        """`test(gains)`, scoring the gains only when their bounds leave the answer open.
+
+        `test` must be monotone (raising a gain never turns its answer from
+        yes to no), as every `need` and `accept` is: then it holds for the
+        gains when it holds for the lower bounds, less what rounding could
+        account for, and fails when it fails for the upper bounds, plus that.
+        """
+        if test([lower - ROUNDING_SLACK for lower, _ in self.bounds]):
+            return True
+        if not test([upper + ROUNDING_SLACK for _, upper in self.bounds]):
+            return False
+        return test([self.lm.substitution_gains(left, wrong, (self.cand,), (self.offset,), right)[0]
+                     for left, wrong, right in self.windows])
+
+    def at(self, n: int) -> Evidence:
+        """The evidence of the n-th site alone."""
+        return Evidence(self.lm, self.windows[n:n + 1], self.cand, self.offset, self.bounds[n:n + 1])
+
+
+def evidence_at(lm: CharLM, line: str, i: int, cand: str) -> Evidence:
+    """The evidence of one site for one candidate."""
+    left, wrong, right = site(line, i)
+    offset = prior(wrong, cand)
+    (lower,), (upper,) = lm.gain_bounds(left, wrong, (cand,), (offset,), right)
+    return Evidence(lm, [(left, wrong, right)], cand, offset, [(lower, upper)])
+
+
+def best_candidate(lm: CharLM, lines: list[str], sites: list[tuple[int, int]],
+                   cands: tuple[str, ...]) -> tuple[int, Evidence]:
+    """The candidate whose gains summed over `sites` are highest (the first of equal ones), and its evidence.
+
+    The answer summing every candidate's `gains` would give, with most
+    candidates never scored exactly. Their bounds (`CharLM.gain_bounds`),
+    summed, often settle it: the candidate with the highest upper bound is
+    the best when its lower bound beats every other upper bound by more than
+    rounding could account for. Otherwise that candidate is scored first, then,
+    together, the ones whose upper bounds its total does not rule out.
+    """
+    windows = [site(lines[li], i) for li, i in sites]
+    offsets = priors(windows[0][1], cands)  # every site holds the same character
+    site_bounds = [lm.gain_bounds(left, wrong, cands, offsets, right) for left, wrong, right in windows]
+    uppers = tuple([sum(column) for column in zip(*[upper for _, upper in site_bounds])])  # in any order: bounds
+    top = best_index(uppers)
+    margin = ROUNDING_SLACK * len(sites)
+    rivals = max((upper for j, upper in enumerate(uppers) if j != top), default=-math.inf)
+    if sum(lower[top] for lower, _ in site_bounds) - margin > rivals + margin:
+        return top, Evidence(lm, windows, cands[top], offsets[top],
+                             [(lower[top], upper[top]) for lower, upper in site_bounds])
+    top_gains = [lm.substitution_gains(left, wrong, cands[top:top + 1], offsets[top:top + 1], right)[0]
+                 for left, wrong, right in windows]
+    top_total = summed([(gain,) for gain in top_gains])[0]
+    contenders = [j for j, upper in enumerate(uppers) if upper >= top_total - margin]
+    if contenders == [top]:
+        best, best_gains = top, top_gains
+    else:
+        chosen = tuple(cands[j] for j in contenders)
+        chosen_offsets = tuple(offsets[j] for j in contenders)
+        sample = [lm.substitution_gains(left, wrong, chosen, chosen_offsets, right) for left, wrong, right in windows]
+        index = best_index(summed(sample))
+        best, best_gains = contenders[index], [one[index] for one in sample]
+    return best, Evidence(lm, windows, cands[best], offsets[best], [(gain, gain) for gain in best_gains])
+
+
+def summed(sample: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """Each candidate's gains summed over the sites, site by site in order, so that totals compare alike."""
+    totals = sample[0]
+    for one in sample[1:]:
+        totals = tuple([gain + total for total, gain in zip(totals, one)])
+    return totals
+
+
+def best_index(totals: tuple[float, ...]) -> int:
+    """Position of the highest total; the first of equal ones."""
+    return max(range(len(totals)), key=totals.__getitem__)
+
+
+@lru_cache(maxsize=65536)
+def priors(wrong: str, cands: tuple[str, ...]) -> tuple[float, ...]:
+    """`prior(wrong, cand)` for each candidate: a character's candidates are scored at every site."""
+    return tuple(prior(wrong, cand) for cand in cands)
 
 
 def prior(wrong: str, right: str) -> float:
@@ -169,13 +290,13 @@ def suspect_offsets(lm: CharLM, line: str, verdicts: dict[str, list[bool]]) -> l
     counted_to = 0
     for match in very_rare_pattern().finditer(line):
         i, ch = match.start(), match.group()
-        n_cjk += len(CJK_RE.findall(line, counted_to, i))
+        n_cjk += cjk_count(line, counted_to, i)
         counted_to = i
         seen = verdicts.setdefault(ch, [])
         if len(seen) >= SETTLED_VERDICTS and len(set(seen[:SETTLED_VERDICTS])) == 1:
             suspect = seen[0]
         else:
-            suspect = max(gains(lm, line, i, candidates(ch)).values()) > DETECT_GAIN
+            suspect = gain_exceeds(lm, line, i, candidates, DETECT_GAIN)
             seen.append(suspect)
         if suspect:
             found.append(n_cjk)
@@ -189,13 +310,20 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
     for hard-wrapped PDF text and for one long line per paragraph; a clean
     section (no suspects over a long stretch) separates two blocks, and a
     stray rare character in clean text never gathers enough company.
+    Suspects are very rare characters, so a page with fewer of those than a
+    block needs holds no block (most pages: one scan at C speed), nor does
+    one with fewer suspects.
     """
+    if len(very_rare_pattern().findall("\n".join(lines))) < MIN_BLOCK_SUSPECTS:
+        return []
+    verdicts: dict[str, list[bool]] = {}
+    offsets = [suspect_offsets(lm, line, verdicts) for line in lines]
+    if sum(map(len, offsets)) < MIN_BLOCK_SUSPECTS:
+        return []
     spans: list[range] = []
     group: list[int] = []  # line index of each suspect in the current group
     last_at = None
     position = 0  # Chinese characters seen before the current line
-    verdicts: dict[str, list[bool]] = {}
-    offsets = [suspect_offsets(lm, line, verdicts) for line in lines]
     for index, line in enumerate(lines):
         for offset in offsets[index]:
             at = position + offset
@@ -205,11 +333,16 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
                 group = []
             group.append(index)
             last_at = at
-        position += len(CJK_RE.findall(line))
+        position += cjk_count(line)
     if len(group) >= MIN_BLOCK_SUSPECTS:
         spans.append(range(group[0], group[-1] + 1))
     return [span for span in spans
             if explained_share(lines, offsets, span) >= MIN_EXPLAINED and chinese_share(lines, span) >= MIN_CHINESE]
+
+
+def cjk_count(line: str, start: int = 0, stop: int = sys.maxsize) -> int:
+    """Chinese characters in `line[start:stop]`."""
+    return sum(map(len, CJK_RUN.findall(line, start, stop)))
 
 
 def chinese_share(lines: list[str], span: range) -> float:
@@ -219,8 +352,10 @@ def chinese_share(lines: list[str], span: range) -> float:
     full of kana, Cyrillic, private-use or bopomofo characters is mojibake or
     another script, which this stage must not take for damage.
     """
-    letters = [ch for index in span for ch in lines[index] if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
-    return sum(1 for ch in letters if is_cjk(ch)) / len(letters) if letters else 0.0
+    chinese = sum(cjk_count(lines[index]) for index in span)  # every Chinese character is a letter
+    others = sum(1 for index in span for ch in OTHER_NON_ASCII.findall(lines[index])
+                 if ch.isalpha() or "\ue000" <= ch <= "\uf8ff")
+    return chinese / (chinese + others) if chinese + others else 0.0
 
 
 def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> float:
@@ -232,21 +367,18 @@ def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> 
     are not (0.5–0.7), and the span is left alone.
     """
     suspects = sum(len(offsets[index]) for index in span)
-    rare = sum(1 for index in span for ch in lines[index] if is_very_rare(ch))
+    rare = sum(len(very_rare_pattern().findall(lines[index])) for index in span)
     return suspects / rare if rare else 0.0
 
 
 def widen(span: range, lines: list[str], edge: int) -> range:
     """Take in the short lines around a block: the damage rarely starts and ends on a suspect."""
-    def cjk(index: int) -> int:
-        return sum(1 for ch in lines[index] if is_cjk(ch))
-
     start, stop, budget = span.start, span.stop, edge
-    while start > 0 and cjk(start - 1) <= budget:
-        start, budget = start - 1, budget - cjk(start - 1)
+    while start > 0 and cjk_count(lines[start - 1]) <= budget:
+        start, budget = start - 1, budget - cjk_count(lines[start - 1])
     budget = edge
-    while stop < len(lines) and cjk(stop) <= budget:
-        stop, budget = stop + 1, budget - cjk(stop)
+    while stop < len(lines) and cjk_count(lines[stop]) <= budget:
+        stop, budget = stop + 1, budget - cjk_count(lines[stop])
     return range(start, stop)
 
 
@@ -256,7 +388,10 @@ class BlockRepair:
 
     `core` holds the lines from the first to the last suspect and the short
     lines right beside them; the lines further around (`widen`) only take
-    repairs the model is sure of on its own.
+    repairs the model is sure of on its own. `text` is the lines as they
+    came: a position's character changes only through `replace` (and
+    `restore`), which keep `origin`, so an unrepaired position holds the
+    character `text` has there, and positions are found by `str.find`.
     """
 
     lines: list[str]
@@ -265,17 +400,57 @@ class BlockRepair:
     settled: set[str] = field(default_factory=set)
     origin: dict[tuple[int, int], str] = field(default_factory=dict)  # repaired position -> wrong char
     revisable: set[tuple[int, int]] = field(default_factory=set)  # repairs made on weaker evidence
+    text: str = field(init=False)
+    starts: list[int] = field(init=False)  # where each line begins in `text`
+    counts: Counter = field(init=False)  # occurrences in `text`: no fewer than a character's unrepaired positions
 
-    def occurrences(self, wanted, edges: bool) -> dict[str, list[tuple[int, int]]]:
-        """Unrepaired positions of the characters `wanted(ch)` accepts, by character."""
-        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for li, line in enumerate(self.lines):
-            if not edges and li not in self.core:
+    def __post_init__(self) -> None:
+        self.text = "\n".join(self.lines)
+        self.counts = Counter(self.text)
+        self.starts = list(accumulate((len(line) + 1 for line in self.lines[:-1]), initial=0))
+
+    def first_sites(self, chars: Iterable[str], edges: bool, min_sites: int = 1) -> list[tuple[str, tuple[int, int]]]:
+        """The unsettled `chars` that have an unrepaired position, each with the first one, in reading order.
+
+        Characters that occur fewer than `min_sites` times are left out.
+        """
+        lo, hi = self.span(edges)
+        found = []
+        for ch in chars:
+            if ch in self.settled or self.counts[ch] < min_sites:
                 continue
-            for i, ch in enumerate(line):
-                if (li, i) not in self.origin and ch not in self.settled and wanted(ch):
-                    found[ch].append((li, i))
-        return found
+            at = self.text.find(ch, lo, hi)
+            while at >= 0:
+                site = self.position(at)
+                if site not in self.origin:
+                    found.append((site, ch))
+                    break
+                at = self.text.find(ch, at + 1, hi)
+        found.sort()
+        return [(ch, site) for site, ch in found]
+
+    def open_sites(self, ch: str, edges: bool) -> list[tuple[int, int]]:
+        """Unrepaired positions of `ch`, in reading order."""
+        lo, hi = self.span(edges)
+        sites = []
+        at = self.text.find(ch, lo, hi)
+        while at >= 0:
+            site = self.position(at)
+            if site not in self.origin:
+                sites.append(site)
+            at = self.text.find(ch, at + 1, hi)
+        return sites
+
+    def span(self, edges: bool) -> tuple[int, int]:
+        """Where in `text` the lines lie that a settle reaches: all of them, or the core."""
+        if edges:
+            return 0, len(self.text)
+        return self.starts[self.core.start], self.starts[self.core.stop - 1] + len(self.lines[self.core.stop - 1])
+
+    def position(self, at: int) -> tuple[int, int]:
+        """(line, offset in line) of an offset in `text`."""
+        li = bisect.bisect_right(self.starts, at) - 1
+        return li, at - self.starts[li]
 
     def put(self, li: int, i: int, ch: str) -> None:
         line = self.lines[li]
@@ -297,40 +472,41 @@ class BlockRepair:
                        if self.lines[li][i] != wrong)
 
 
-def settle(lm: CharLM, block: BlockRepair, wanted, need, accept, options=candidates,
+def settle(lm: CharLM, block: BlockRepair, chars: Iterable[str], need, accept, options=candidates,
            revisable: bool = False, edges: bool = False, decision_sites: int = DECISION_SITES,
-           screen_gain: float | None = None) -> None:
-    """Decide each wanted character's repair from all its occurrences, then apply it.
+           screen_gain: float | None = None, min_sites: int = 1) -> None:
+    """Decide the repair of each of `chars` still unsettled from all its occurrences, then apply it.
 
+    Characters are taken in the order of their first unrepaired occurrence.
     The character maps to the candidate with the highest summed gain when
     `need(lm, ch, candidate, gains)` accepts the evidence of its sites (the
     first `decision_sites` of them: enough to decide, and a long block stays
     fast; with `screen_gain`, a character whose first site shows no candidate
-    gaining that much is passed over at once); each occurrence is then changed
-    where `accept(lm, ch, right, gain)`
-    agrees: unless context clearly objects for characters that are wrong
-    wherever they appear in a block, only where context itself prefers the
-    repair for ordinary ones.
+    gaining that much is passed over at once, as is one with fewer sites than
+    `min_sites`, the fewest `need` accepts); each occurrence is then changed
+    where `accept(lm, ch, right, gain)` agrees: unless context clearly objects
+    for characters that are wrong wherever they appear in a block, only where
+    context itself prefers the repair for ordinary ones.
     """
-    for ch, sites in block.occurrences(wanted, edges).items():
+    # A character's unrepaired positions change only when it is settled itself (a repair to it is
+    # recorded in `origin`), so all of them are looked up only for the characters that get that far.
+    for ch, (li, i) in block.first_sites(chars, edges, min_sites):
         cands = options(ch)
         if not cands:
             continue
-        first = gains(lm, block.lines[sites[0][0]], sites[0][1], cands)
-        if screen_gain is not None and max(first.values()) <= screen_gain:
+        if screen_gain is not None and not gain_exceeds(lm, block.lines[li], i, options, screen_gain):
             continue
-        sample = [first] + [gains(lm, block.lines[li], i, cands) for li, i in sites[1:decision_sites]]
-        total: Counter = Counter()
-        for one in sample:
-            total.update(one)
-        right = max(total.items(), key=lambda kv: kv[1])[0]
-        if not need(lm, ch, right, [one[right] for one in sample]):
+        sites = block.open_sites(ch, edges)
+        best, sample = best_candidate(lm, block.lines, sites[:decision_sites], cands)
+        right = cands[best]
+        if not sample.supports(lambda site_gains: need(lm, ch, right, site_gains)):
             continue
         block.mapping[ch] = right
         block.settled.add(ch)
         for n, (li, i) in enumerate(sites):
-            gain = sample[n][right] if n < len(sample) else gains(lm, block.lines[li], i, (right,))[right]
-            if accept(lm, ch, right, gain):
+            # the sample's sites as they were judged; later ones as the repairs so far left them
+            evidence = sample.at(n) if n < len(sample.windows) else evidence_at(lm, block.lines[li], i, right)
+            if evidence.supports(lambda site_gains: accept(lm, ch, right, site_gains[0])):
                 block.replace(li, i, right, revisable)
 
 
@@ -384,14 +560,16 @@ def repair_block(lm: CharLM, block: BlockRepair) -> None:
     context; then what the map displaces, then ordinary characters; finally
     repairs made on weaker evidence are checked again in the repaired context.
     """
-    settle(lm, block, lambda ch: ch in TABLE, table_need, rare_accept)
-    settle(lm, block, is_very_rare, very_rare_need, rare_accept, revisable=True)
+    settle(lm, block, [ch for ch in TABLE if ch in block.text], table_need, rare_accept)
+    settle(lm, block, dict.fromkeys(very_rare_pattern().findall(block.text)), very_rare_need, rare_accept,
+           revisable=True)
     refine(lm, block)
     refine_pairs(lm, block)
     refine(lm, block)
     follow_displacement(lm, block)
-    settle(lm, block, is_cjk, plain_need, plain_accept, plain_candidates, revisable=True, edges=True,
-           decision_sites=PLAIN_DECISION_SITES, screen_gain=PLAIN_GAIN / 2)
+    settle(lm, block, dict.fromkeys("".join(CJK_RUN.findall(block.text))), plain_need, plain_accept,
+           plain_candidates, revisable=True, edges=True, decision_sites=PLAIN_DECISION_SITES,
+           screen_gain=PLAIN_GAIN / 2, min_sites=PLAIN_MIN_SITES)
     revert_worse(lm, block)
 
 
@@ -401,7 +579,7 @@ def follow_displacement(lm: CharLM, block: BlockRepair) -> None:
         displaced = set(block.mapping.values()) - block.settled
         if not displaced:
             return
-        settle(lm, block, lambda ch: ch in displaced, displaced_need, displaced_accept)
+        settle(lm, block, displaced, displaced_need, displaced_accept)
         block.settled |= displaced
 
 
@@ -418,11 +596,10 @@ def refine(lm: CharLM, block: BlockRepair) -> None:
     for wrong, positions in sites.items():
         for li, i in positions:
             block.put(li, i, wrong)
-        total: Counter = Counter()
-        for li, i in positions[:DECISION_SITES]:
-            total.update(gains(lm, block.lines[li], i, candidates(wrong)))
-        right = max(total.items(), key=lambda kv: kv[1])[0] if total else block.mapping[wrong]
-        block.mapping[wrong] = right
+        cands = candidates(wrong)
+        if cands:
+            block.mapping[wrong] = cands[best_candidate(lm, block.lines, positions[:DECISION_SITES], cands)[0]]
+        right = block.mapping[wrong]
         for li, i in positions:
             block.put(li, i, right)
 
@@ -472,7 +649,7 @@ def revert_worse(lm: CharLM, block: BlockRepair) -> None:
     for li, i in sorted(block.revisable):
         wrong, right = block.origin[(li, i)], block.lines[li][i]
         # gains() adds prior(right, wrong) for going back; what counts is the prior of the repair
-        back = gains(lm, block.lines[li], i, (wrong,))[wrong] - prior(right, wrong)
+        back = gains(lm, block.lines[li], i, (wrong,))[0] - prior(right, wrong)
         if back > max(prior(wrong, right), 0.0):
             block.restore(li, i)
 

@@ -1,4 +1,4 @@
-"""Broken-font glyph repair: damaged spans repaired by context, clean text never touched."""
+"""Broken-font glyph repair: damaged spans repaired by context, clean text never touched, by exact decisions."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from cleaners import glyphs
 from cleaners.charlm import is_cjk, load_charlm
 from cleaners.document import Audit, CleanContext, Page
 from cleaners.glyphs import TABLE, glyphs_stage, repair_lines
@@ -190,3 +191,130 @@ def test_stage_repairs_each_draft_and_records_it():
     text = "\n".join(page.drafts[0].lines)
     assert "选项与参数" in text and "丌" not in text
     assert page.drafts[0].audit.repairs[("丌", "不")] == 2
+
+
+# The bounds and shortcuts that keep the stage cheap must never change a decision.
+
+def damaged_sample() -> list[str]:
+    """Lines with published damage (web notes) and a map no table holds (a clean report, shifted)."""
+    clean = lines_of(FIXTURES / "clean" / "06_gwr_provincial_2025_beijing.txt")[:30]
+    damage = shift_damage("\n".join(clean), 20, 5)
+    shifted = ["".join(damage.get(ch, ch) for ch in line) for line in clean]
+    notes = ["27_glyphswap_yarn_notes.txt", "29_glyphswap_mixed_section_niaoge_mbr_excerpt.txt"]
+    return [line for name in notes for line in lines_of(WEB / name)] + shifted
+
+
+def sites_by_char(lines: list[str]) -> dict[str, list[tuple[int, int]]]:
+    found: dict[str, list[tuple[int, int]]] = {}
+    for li, line in enumerate(lines):
+        for i, ch in enumerate(line):
+            if is_cjk(ch):
+                found.setdefault(ch, []).append((li, i))
+    return found
+
+
+def test_best_candidate_is_the_one_summing_every_exact_gain_picks():
+    lm = load_charlm()
+    lines = damaged_sample()
+    checked = 0
+    for ch, sites in sites_by_char(lines).items():
+        for cands in {glyphs.candidates(ch), glyphs.plain_candidates(ch)}:
+            if not cands:
+                continue
+            sample = sites[:glyphs.DECISION_SITES]
+            exact = [glyphs.gains(lm, lines[li], i, cands) for li, i in sample]
+            best, evidence = glyphs.best_candidate(lm, lines, sample, cands)
+            assert best == glyphs.best_index(glyphs.summed(exact)), ch
+            for (lower, upper), one in zip(evidence.bounds, exact):
+                assert lower - glyphs.ROUNDING_SLACK <= one[best] <= upper + glyphs.ROUNDING_SLACK
+            checked += 1
+    assert checked > 300
+
+
+def test_evidence_supports_what_the_exact_gains_support():
+    """A monotone test on bounded gains: decided by the bounds where they suffice, by the gains where not."""
+    lm = load_charlm()
+    lines = damaged_sample()
+    for ch, sites in list(sites_by_char(lines).items())[:200]:
+        cands = glyphs.candidates(ch)
+        if not cands:
+            continue
+        best, evidence = glyphs.best_candidate(lm, lines, sites[:8], cands)
+        exact = [glyphs.gains(lm, lines[li], i, cands)[best] for li, i in sites[:8]]
+        level = glyphs.mean(exact)
+        for threshold in (level, level - 1e-9, level + 1e-9, level - 3.0, level + 3.0, 0.0, 2.0):
+            def test(site_gains, threshold=threshold):
+                return glyphs.mean(site_gains) > threshold
+            assert evidence.supports(test) == test(exact), (ch, threshold)
+            assert evidence.at(0).supports(test) == test(exact[:1]), (ch, threshold)
+
+
+MONOTONE = [glyphs.table_need, glyphs.very_rare_need, glyphs.plain_need, glyphs.displaced_need]
+ACCEPTS = [glyphs.displaced_accept, glyphs.rare_accept, glyphs.plain_accept]
+
+
+@pytest.mark.parametrize("wrong,right", [("癿", "的"), ("丌", "不"), ("规", "视"), ("尿", "局"), ("屔", "展")])
+def test_needs_and_accepts_are_monotone_in_the_gains(wrong, right):
+    """`Evidence.supports` decides by bounds only for tests that more gain never turns from yes to no."""
+    lm = load_charlm()
+    levels = [-30.0, -5.0, -2.5, -1.0, 0.0, 1.0, 2.0, 2.5, 5.0, 6.0, 8.0, 10.0, 30.0]
+    for need in MONOTONE:
+        for gains in [[a] for a in levels] + [[a, b] for a in levels for b in levels[::3]]:
+            if need(lm, wrong, right, gains):
+                assert all(need(lm, wrong, right, [g + 0.7 if k == n else g for k, g in enumerate(gains)])
+                           for n in range(len(gains))), need.__name__
+    for accept in ACCEPTS:
+        answers = [accept(lm, wrong, right, level) for level in levels]
+        assert answers == sorted(answers), accept.__name__
+
+
+def test_plain_need_wants_more_sites_than_settle_skips():
+    """The plain settle passes over characters seen fewer than PLAIN_MIN_SITES times: `plain_need` rejects them."""
+    lm = load_charlm()
+    assert glyphs.PLAIN_MIN_SITES == 2
+    assert not glyphs.plain_need(lm, "规", "视", [100.0] * (glyphs.PLAIN_MIN_SITES - 1))
+    assert glyphs.plain_need(lm, "规", "视", [100.0] * glyphs.PLAIN_MIN_SITES)
+
+
+def scanned_sites(block: glyphs.BlockRepair, edges: bool) -> dict[str, list[tuple[int, int]]]:
+    """Unrepaired positions by character, read off the current lines one character at a time."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for li, line in enumerate(block.lines):
+        if edges or li in block.core:
+            for i, ch in enumerate(line):
+                if (li, i) not in block.origin:
+                    found.setdefault(ch, []).append((li, i))
+    return found
+
+
+def test_block_sites_are_the_unrepaired_positions_of_the_current_lines():
+    lines = ["丌断迚行改革，丌断推迚发展", "短行", "癿确要丌断努力，迚一步", "最后一行丌是", "不与专"]
+    block = glyphs.BlockRepair(list(lines), range(1, 4))
+    # repairs as settle and refine make them: 丌→不 (so 不 appears where it was not), then a revision
+    for li, line in enumerate(lines):
+        for i, ch in enumerate(line):
+            if ch == "丌":
+                block.replace(li, i, "不")
+    block.settled.add("丌")
+    block.put(0, 0, "与")
+    block.replace(2, 0, "的")
+    block.restore(2, 0)
+    for edges in (True, False):
+        scanned = scanned_sites(block, edges)
+        chars = set("".join(lines)) | {"不", "与", "的"}
+        expected = sorted((sites[0], ch) for ch, sites in scanned.items() if ch in chars and ch not in block.settled)
+        assert block.first_sites(chars, edges) == [(ch, site) for site, ch in expected]
+        for ch in chars:
+            assert block.open_sites(ch, edges) == scanned.get(ch, [])
+        assert all(block.counts[ch] >= len(sites) for ch, sites in scanned.items())
+
+
+@pytest.mark.parametrize("text", [
+    "", "abc", "中文ABC中文", "㐀䶵一龥", "\u4dc0\u4dff", "ひらがなカタカナ中", "\ue000\uf8ff中", "Ωβ中文，。", "①②中", "ㄅㄆ中国",
+])
+def test_character_counts_match_character_tests(text):
+    assert glyphs.cjk_count(text) == sum(1 for ch in text if is_cjk(ch))
+    assert glyphs.cjk_count(text, 1, 4) == sum(1 for ch in text[1:4] if is_cjk(ch))
+    letters = [ch for ch in text if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
+    share = sum(1 for ch in letters if is_cjk(ch)) / len(letters) if letters else 0.0
+    assert glyphs.chinese_share([text], range(1)) == share
