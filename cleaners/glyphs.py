@@ -359,7 +359,7 @@ def chinese_share(lines: list[str], span: range) -> float:
 
 
 def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> float:
-    """Share of the span's very rare characters that a neighbour above clearly repairs.
+    """Share of the span's very rare or non-GB2312 characters that a neighbour above clearly repairs.
 
     In broken-font text nearly every rare character is there because of the
     font (0.93–1.0 in the samples); in text that is rare-charactered by
@@ -367,8 +367,28 @@ def explained_share(lines: list[str], offsets: list[list[int]], span: range) -> 
     are not (0.5–0.7), and the span is left alone.
     """
     suspects = sum(len(offsets[index]) for index in span)
-    rare = sum(len(very_rare_pattern().findall(lines[index])) for index in span)
+    rare = sum(len(unexplained_pattern().findall(lines[index])) for index in span)
     return suspects / rare if rare else 0.0
+
+
+@lru_cache(maxsize=1)
+def unexplained_pattern() -> re.Pattern:
+    """Characters that need explaining in a damaged block: the very rare ones, and those outside GB2312.
+
+    Broken-font text is simplified Chinese, whose characters GB2312 holds, with
+    some swapped for others; traditional text (會議 講話) holds many characters
+    GB2312 lacks that no neighbour above repairs, and must not be taken for damage.
+    """
+    outside = "".join(chr(cp) for lo, hi in CJK_RANGES for cp in range(lo, hi + 1) if not _in_gb2312(chr(cp)))
+    return re.compile(f"{very_rare_pattern().pattern}|[{re.escape(outside)}]")
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def widen(span: range, lines: list[str], edge: int) -> range:

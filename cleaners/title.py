@@ -39,11 +39,15 @@ HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 LIST_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])")
 WHITE_SPACE = re.compile(r"\s+")
+CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
 # A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
 NOT_TITLE_END = SENTENCE_END + "：:，,、"
 MAX_TITLE_CHARS = 80
+# Stray punctuation a repeated title line can carry at its ends once reflow has joined the one-mark
+# lines around it (",", ";" left by a broken page) onto it: it does not make the line another text.
+EDGE_PUNCTUATION = ",.;:，。；：、" + " \t"
 MIN_GLUED_TITLE = 8  # shorter titles match the start of ordinary sentences by chance
 HEAD_LINES = 5
 
@@ -73,9 +77,10 @@ def reads_as(line: str, key: str) -> bool:
     """Whether `line`, cleaned of decorations and squeezed, is `key` (a squeezed title).
 
     Cleaning only trims a line's ends, so a line that is `key` once cleaned holds it: checking
-    that first spares the decoration patterns a scan of every long paragraph.
+    that first spares the decoration patterns a scan of every long paragraph. Stray punctuation at
+    the line's ends (`EDGE_PUNCTUATION`) is ignored.
     """
-    return key in _squeeze(line) and _squeeze(clean_title(line)) == key
+    return key in _squeeze(line) and _squeeze(clean_title(line.strip(EDGE_PUNCTUATION))) == key
 
 
 def hint_candidates(hint: str) -> list[str]:
@@ -146,6 +151,26 @@ def unglue_title(title: str, line: str) -> tuple[str, str, str] | None:
     return named, line[:pos].strip(), rest
 
 
+def drop_title_repeats(draft: Draft, key: str) -> None:
+    """Drop the lines at the head of the text that repeat the title.
+
+    Only lines without Chinese text (markup debris, a page number) may stand
+    before a repeat: past the first line of Chinese text that is not the
+    title, the document has begun.
+    """
+    if not key:
+        return
+    index = 0
+    while index < min(len(draft.lines), HEAD_LINES):
+        line = draft.lines[index]
+        if reads_as(line, key):
+            draft.audit.remove(draft.lines.pop(index), "title:repeat")
+        elif CJK_CHAR.search(line):
+            return
+        else:
+            index += 1
+
+
 def name_draft(draft: Draft, fallback: str | None) -> None:
     """Set the draft's title and drop a repeat of it from the head of the text."""
     title = draft.title or (title_from_hint(fallback, draft.lines) if fallback else None)
@@ -155,8 +180,7 @@ def name_draft(draft: Draft, fallback: str | None) -> None:
         return
     draft.title = clean_title(title)
     key = _squeeze(draft.title)
-    while draft.lines and key and reads_as(draft.lines[0], key):
-        draft.audit.remove(draft.lines.pop(0), "title:repeat")
+    drop_title_repeats(draft, key)
     if draft.lines:
         glued = unglue_title(draft.title, draft.lines[0])
         if glued is not None:

@@ -318,3 +318,15 @@ def test_character_counts_match_character_tests(text):
     letters = [ch for ch in text if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
     share = sum(1 for ch in letters if is_cjk(ch)) / len(letters) if letters else 0.0
     assert glyphs.chinese_share([text], range(1)) == share
+
+
+@pytest.mark.parametrize("lines", [
+    # Found by fuzzing: traditional text with a few mangled characters formed a block on its own
+    # (婓→婚, 會→有) but not beside a traditional title line, so a second pass changed the text.
+    ["各位同仁、各位朋友：", "大家", "齔翩A河婓尨作會議上的講話", "各位同仁、各位朋友：", "大家"],
+    ["在縣政府環境保護工作會議上的講話", "各位同仁、各位朋友：", "齔翩A河婓尨作會議上的講話"],
+])
+def test_traditional_text_with_stray_rare_characters_is_no_damaged_block(lines):
+    audit = Audit()
+    assert repair_lines(lines, audit) == lines
+    assert not audit.repairs

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from cleaners.document import CleanContext, Draft, Page
-from cleaners.title import (TITLE_DECORATIONS, clean_title, is_title_like, reads_as, title_from_hint, title_stage,
-                            unglue_title)
+from cleaners.title import (TITLE_DECORATIONS, clean_title, is_title_like, name_draft, reads_as, title_from_hint,
+                            title_stage, unglue_title)
 
 T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行动的讲话"
 
@@ -132,3 +132,32 @@ def test_reads_as_agrees_with_cleaning_every_line(line, key, expected):
     assert reads_as(line, key) is expected
     assert (re.sub(r"\s+", "", clean_title(line)) == key) is expected
     assert re.sub(r"\s+", "", clean_title(line)) in re.sub(r"\s+", "", line)
+
+
+@pytest.mark.parametrize("line, key, expected", [
+    (",在全市推进大会上的讲话VIP专享_公寻网;", "在全市推进大会上的讲话", True),  # one-mark lines joined on by reflow
+    ("；在全市推进大会上的讲话。", "在全市推进大会上的讲话", True),
+    ("，在全市推进大会上的讲话已经印发，请认真学习。", "在全市推进大会上的讲话", False),
+])
+def test_reads_as_ignores_stray_punctuation_at_the_ends(line, key, expected):
+    assert reads_as(line, key) is expected
+
+
+def test_a_repeated_title_line_with_stray_punctuation_is_dropped_once_not_on_a_second_pass():
+    """Found by fuzzing: kept on the first pass, the line was taken as a VIP banner on the second."""
+    draft = Draft(lines=[",在示范区生态环境保护攻坚冲刺会上的讲话VIP专享_公寻网;", "同志们：今天召开会议。"])
+    name_draft(draft, "在示范区生态环境保护攻坚冲刺会上的讲话VIP专享_公寻网")
+    assert draft.title == "在示范区生态环境保护攻坚冲刺会上的讲话"
+    assert draft.lines == ["同志们：今天召开会议。"]
+    assert [removal.rule for removal in draft.audit.removed] == ["title:repeat"]
+
+
+@pytest.mark.parametrize("lines, kept", [
+    (["!DOCTYPE html>", ",在示范区生态环境保护攻坚冲刺会上的讲话VIP专享_公寻网;", "同志们："], ["!DOCTYPE html>", "同志们："]),
+    (["12", "在示范区生态环境保护攻坚冲刺会上的讲话", "同志们："], ["12", "同志们："]),
+    (["同志们：", "在示范区生态环境保护攻坚冲刺会上的讲话", "今天"], ["同志们：", "在示范区生态环境保护攻坚冲刺会上的讲话", "今天"]),
+])
+def test_title_repeats_go_from_the_head_until_chinese_text_begins(lines, kept):
+    draft = Draft(lines=list(lines))
+    name_draft(draft, "在示范区生态环境保护攻坚冲刺会上的讲话VIP专享_公寻网")
+    assert draft.lines == kept

@@ -1,0 +1,44 @@
+"""Inputs the fuzzer found, kept as cases: the fixed ones must keep every property; the open ones
+are strict expected failures, so that fixing one turns its case red until it is moved up.
+
+Each file is a fuzzer input as `fuzz/fuzz_clean.py` reads it: the first byte's lowest bit says
+whether the rest is read as HTML (`page.html`) or as text (`page.txt`).
+"""
+from __future__ import annotations
+
+import pytest
+
+from fuzz.properties import check_bytes
+from tests.conftest import FIXTURES
+
+FINDINGS = FIXTURES / "fuzz_findings"
+FIXED = [
+    "title_repeat_after_markup_debris",  # the title line kept as the page's, then taken for a VIP banner
+    "traditional_text_taken_for_damage",  # a traditional line alone formed a broken-font block
+]
+OPEN = {
+    "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
+                                     "which the second pass removes as a banner",
+    "big5_garbage_private_use": "Big5 bytes read as GB18030 into private-use and kana garbage: a second pass "
+                                "changes one character",
+}
+
+
+def _problems(name: str) -> list[str]:
+    data = (FINDINGS / name).read_bytes()
+    return check_bytes(data[1:], "fuzz/page.html" if data[0] & 1 else "fuzz/page.txt")
+
+
+def test_every_finding_is_listed():
+    assert sorted(p.name for p in FINDINGS.iterdir()) == sorted([*FIXED, *OPEN])
+
+
+@pytest.mark.parametrize("name", FIXED)
+def test_fixed_finding_keeps_every_property(name):
+    assert _problems(name) == []
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+                                  for name, reason in OPEN.items()])
+def test_open_finding(name):
+    assert _problems(name) == []
