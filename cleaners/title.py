@@ -80,7 +80,10 @@ def reads_as(line: str, key: str) -> bool:
     that first spares the decoration patterns a scan of every long paragraph. Stray punctuation at
     the line's ends (`EDGE_PUNCTUATION`) is ignored.
     """
-    return key in _squeeze(line) and _squeeze(clean_title(line.strip(EDGE_PUNCTUATION))) == key
+    if key not in _squeeze(line):
+        return False
+    return (_squeeze(clean_title(line)) == key
+            or _squeeze(clean_title(line.strip(EDGE_PUNCTUATION))) == key.strip(EDGE_PUNCTUATION))
 
 
 def hint_candidates(hint: str) -> list[str]:

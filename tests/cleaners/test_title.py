@@ -138,6 +138,8 @@ def test_reads_as_agrees_with_cleaning_every_line(line, key, expected):
     (",在全市推进大会上的讲话VIP专享_公寻网;", "在全市推进大会上的讲话", True),  # one-mark lines joined on by reflow
     ("；在全市推进大会上的讲话。", "在全市推进大会上的讲话", True),
     ("，在全市推进大会上的讲话已经印发，请认真学习。", "在全市推进大会上的讲话", False),
+    (".000", ".000", True),  # a title that itself starts with punctuation (found by hypothesis)
+    ("000", ".000", False),
 ])
 def test_reads_as_ignores_stray_punctuation_at_the_ends(line, key, expected):
     assert reads_as(line, key) is expected
