@@ -36,7 +36,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,11 +43,10 @@ from functools import lru_cache
 from itertools import accumulate
 
 from .charlm import ROUNDING_SLACK, CharLM, is_cjk, load_charlm
+from .cjk import CJK_RANGES, CJK_RUN, GB2312, cjk_count
 from .document import Audit, CleanContext, Page
 from .glyph_pairs import KNOWN_PAIRS
 
-CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))  # what `is_cjk` accepts
-CJK_RUN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]+")  # counting by runs is cheaper than by characters
 OTHER_NON_ASCII = re.compile("[^\x00-\x7f\u4e00-\u9fff\u3400-\u4dbf]")
 MAX_SHIFT = 40  # how far above the wrong character the right one may lie
 WINDOW = 4  # characters of context on each side when scoring a candidate
@@ -340,11 +338,6 @@ def damaged_blocks(lm: CharLM, lines: list[str]) -> list[range]:
             if explained_share(lines, offsets, span) >= MIN_EXPLAINED and chinese_share(lines, span) >= MIN_CHINESE]
 
 
-def cjk_count(line: str, start: int = 0, stop: int = sys.maxsize) -> int:
-    """Chinese characters in `line[start:stop]`."""
-    return sum(map(len, CJK_RUN.findall(line, start, stop)))
-
-
 def chinese_share(lines: list[str], span: range) -> float:
     """Share of Chinese characters among the span's letters beyond ASCII.
 
@@ -379,16 +372,8 @@ def unexplained_pattern() -> re.Pattern:
     some swapped for others; traditional text (會議 講話) holds many characters
     GB2312 lacks that no neighbour above repairs, and must not be taken for damage.
     """
-    outside = "".join(chr(cp) for lo, hi in CJK_RANGES for cp in range(lo, hi + 1) if not _in_gb2312(chr(cp)))
+    outside = "".join(chr(cp) for lo, hi in CJK_RANGES for cp in range(lo, hi + 1) if chr(cp) not in GB2312)
     return re.compile(f"{very_rare_pattern().pattern}|[{re.escape(outside)}]")
-
-
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def widen(span: range, lines: list[str], edge: int) -> range:

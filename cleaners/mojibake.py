@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .charlm import load_charlm
+from .cjk import CJK_CHAR
 from .document import Audit, CleanContext, Page
 
 
@@ -63,7 +64,6 @@ class MojibakeKind:
 
 
 LOST_BYTE = 0xFF  # invalid in UTF-8 and GBK alike: decodes back to U+FFFD
-CJK_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")  # what `is_cjk` accepts, counted at C speed
 # A stretch of mojibake: characters the wrong reader produces, with short ASCII pieces
 # between them (readers keep ASCII bytes as they are, and a GBK reader swallows some into pairs).
 GBK_CLASS = "\u0391-\u0451\u2010-\u2312\u2460-\u2642\u2E80-\u9FFF\uE000-\uE864\uF900-\uFFEF\ufffd"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from .charlm import is_cjk
+from .cjk import CJK_CHAR
 from .document import Audit, CleanContext, Draft, Page
 
 # Punctuation that may close a paragraph; a line ending otherwise was cut. A semicolon
@@ -63,7 +64,6 @@ PUNCTUATION_ONLY = re.compile(r"^[。，、；：！？…]+$")  # not ASCII: `;
 CHUNK_NUMBER = re.compile(r"^(\d{1,3})、")
 MIN_CHUNK_CHARS = 60  # page chunks are long; a numbered list of short items is a list
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
-CJK_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")  # what `is_cjk` accepts, counted at C speed
 GARBAGE_SAMPLE = 40  # characters of a continuation judged for reading as Chinese
 MIN_CHINESE_LETTERS = 0.95  # share of Chinese among the letters beyond ASCII of a continuation
 SPACE_FIX_MIN_CJK = 20  # short lines (names, by-lines) keep their spacing

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Callable, TypeVar
 
+from .cjk import GB2312
 from .document import CleanContext, Draft, Page
 from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_LIST_MAX_TEXT, LINK_SHARE_OUTSIDE, LINK_SYNTAX,
                            MIN_WATERMARK_CONTEXT,
@@ -110,21 +111,6 @@ def line_cached(verdict: Callable[..., Result]) -> Callable[..., Result]:
 
     remembered.cache_clear = cached.cache_clear
     return remembered
-
-
-def _build_gb2312() -> frozenset[str]:
-    """The CJK characters of GB2312: the common ones; text made mostly of others is random junk."""
-    common = set()
-    for cp in range(0x4E00, 0xA000):
-        try:
-            chr(cp).encode("gb2312")
-        except UnicodeEncodeError:
-            continue
-        common.add(chr(cp))
-    return frozenset(common)
-
-
-GB2312 = _build_gb2312()
 
 
 def _rare_class() -> re.Pattern:

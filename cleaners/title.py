@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from .cjk import CJK_CHAR
 from .document import CleanContext, Draft, Page
 
 # Decorations that document sites add to a title; one place to add another.
@@ -39,7 +40,6 @@ HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 LIST_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])")
 WHITE_SPACE = re.compile(r"\s+")
-CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
 # A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
