@@ -81,6 +81,13 @@ LOST = re.compile(r"(?:锟斤拷)+|\ufffd+")
 MIN_RUN = 4  # shorter stretches hold too little evidence either way
 MIN_QUALITY = -8.0  # per-character log-probability of a stretch that reads as Chinese
 MIN_GAIN = 3.0  # how much better per character the round trip must read
+# What a true round trip gives besides Chinese, ASCII and CJK or full-width punctuation: a run of
+# U+FFFD where bytes were lost upstream (one per lost character), little more. Garbage decoded
+# through the wrong codec gives many strays (kana, Greek, Sinhala, lost bytes everywhere), and a
+# few real words among them would pass `quality`, which reads only the Chinese characters.
+STRAY = re.compile("\ufffd+|[^\x00-\x7f\u2010-\u206f\u2e80-\u9fff\uff00-\uffef\ufffd]")
+MAX_STRAY = 1  # strays a round trip may always give
+MAX_STRAY_SHARE = 0.25  # ... and more only up to this share of its Chinese characters
 
 
 def char_class(chars: set[str]) -> str:
@@ -170,7 +177,11 @@ def better(stretch: str, kind: MojibakeKind) -> str | None:
     if len(stretch) < MIN_RUN:
         return None
     fixed = round_trip(stretch, kind)
-    if not fixed or fixed == stretch or len(CJK_CHAR.findall(fixed)) < 2:
+    if not fixed or fixed == stretch:
+        return None
+    n_cjk = len(CJK_CHAR.findall(fixed))
+    strays = len(STRAY.findall(fixed))
+    if n_cjk < 2 or strays > max(MAX_STRAY, MAX_STRAY_SHARE * n_cjk):
         return None
     gained = quality(fixed)
     if gained >= MIN_QUALITY and gained >= quality(stretch) + MIN_GAIN:

@@ -910,7 +910,13 @@ MAX_STRIP_PASSES = 4
 
 
 def strip_stage(page: Page, ctx: CleanContext) -> Page:
-    """Pipeline stage: strip chrome from every draft of the page, until a pass finds nothing more."""
+    """Pipeline stage: strip chrome from every draft of the page, until a pass finds nothing more.
+
+    A page title that is anti-scraping noise (`is_rare_junk`) is no title: kept as the hint, it would
+    protect the same noise in the text and name the document after it.
+    """
+    if page.title_hint and is_rare_junk(page.title_hint):
+        page.title_hint = None
     for draft in page.drafts:
         for _ in range(MAX_STRIP_PASSES):
             before = len(draft.audit.removed)

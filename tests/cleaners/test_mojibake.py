@@ -82,6 +82,17 @@ def test_real_text_in_any_script_stays(text):
     assert not audit.repairs and not audit.removed
 
 
+@pytest.mark.parametrize("garbage", [
+    # Big5 bytes read as GB18030 (a fuzzer finding): read as UTF-8 the bytes give 述职报告 among kana,
+    # Greek, Sinhala and lost bytes; the word alone would pass `quality`, the strays around it do not
+    "~旧\ue5f0竊\ue215搭鸿堪鑱屾姤鍛娤ノ\ue6a7ネ\ue215方\ue4c7琵竒蕾祇甶籔吏挂玂臔\ue0f6徊\ue0f6Θ\ue4c9",
+])
+def test_a_round_trip_that_gives_strays_around_a_word_is_refused(garbage):
+    audit = Audit()
+    assert repair_line(garbage, audit) == garbage
+    assert not audit.repairs
+
+
 @pytest.mark.parametrize("garbled,expected,removed", [
     ("数据锟斤拷锟斤拷丢失了", "数据丢失了", ["锟斤拷锟斤拷"]),
     ("无法显示\ufffd\ufffd的字符", "无法显示的字符", ["\ufffd\ufffd"]),

@@ -523,3 +523,13 @@ def test_line_cache_holds_no_line_longer_than_its_bound():
     short, long = "短" * CACHED_LINE_MAX, "长" * (CACHED_LINE_MAX + 1)
     assert [length(short), length(short), length(long), length(long)] == [len(short)] * 2 + [len(long)] * 2
     assert calls == [short, long, long]  # the short line was remembered, the long one computed each time
+
+
+def test_a_page_title_of_rare_character_noise_is_no_title():
+    """A <title> of anti-scraping noise must not protect the same noise where the text repeats it."""
+    noise = "婓尨毓⑹汜怓遠噫悵誘馴澄喳棧頗奻腔蔡趕VIP蚳砅"
+    page = Page.from_lines(normalize_lines([BODY[0], noise, *BODY[1:]]), site="example", title_hint=noise)
+    page = strip_stage(page, CleanContext())
+    assert page.title_hint is None
+    assert noise not in page.drafts[0].lines
+    assert (noise, "junk:rare_chars") in [(r.text, r.rule) for r in page.drafts[0].audit.removed]

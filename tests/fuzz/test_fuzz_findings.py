@@ -15,12 +15,13 @@ FINDINGS = FIXTURES / "fuzz_findings"
 FIXED = [
     "title_repeat_after_markup_debris",  # the title line kept as the page's, then taken for a VIP banner
     "traditional_text_taken_for_damage",  # a traditional line alone formed a broken-font block
+    "big5_garbage_private_use",  # Big5 read as GB18030: a round trip of the garbage gave a word among strays
+    "garbage_round_trip_holding_a_word",  # the same, found again: only a second pass made the round trip
+    "junk_page_title_named_the_document",  # a <title> of rare-character noise protected that noise in the text
 ]
 OPEN = {
     "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
                                      "which the second pass removes as a banner",
-    "big5_garbage_private_use": "Big5 bytes read as GB18030 into private-use and kana garbage: a second pass "
-                                "changes one character",
 }
 
 
