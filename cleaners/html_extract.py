@@ -54,8 +54,12 @@ class Extracted:
 
 
 def looks_like_html(text: str, path: str = "") -> bool:
-    """True for a `.htm(l)` file or text whose first KB carries HTML markup."""
-    return path.lower().endswith(HTML_SUFFIXES) or bool(HTML_SIGNATURE.search(text[:2048]))
+    """True for a `.htm(l)` file or text that carries HTML markup anywhere.
+
+    Not only near the start: a text file whose markup came late was read as text with its tags
+    kept, and the same text cut shorter by cleaning was then read as HTML (a fuzzer finding).
+    """
+    return path.lower().endswith(HTML_SUFFIXES) or bool(HTML_SIGNATURE.search(text))
 
 
 def _is_furniture(node) -> bool:

@@ -57,6 +57,8 @@ def test_a_form_wrapping_the_whole_page_is_layout_not_furniture():
     ("纯文本，没有标记。", "a.html", True),
     ("纯文本，<没有>标记。", "a.txt", False),
     ("<div class='x'>正文</div>", "", True),
+    # markup far into a text file: read as HTML all the same, so that its cleaned (shorter) text is too
+    ("纯文本，没有标记。\n" * 400 + "<p>同志们:</p>", "a.txt", True),
 ])
 def test_html_is_recognised_by_suffix_or_markup(text, path, expected):
     assert looks_like_html(text, path) is expected

@@ -18,10 +18,13 @@ FIXED = [
     "big5_garbage_private_use",  # Big5 read as GB18030: a round trip of the garbage gave a word among strays
     "garbage_round_trip_holding_a_word",  # the same, found again: only a second pass made the round trip
     "junk_page_title_named_the_document",  # a <title> of rare-character noise protected that noise in the text
+    "late_markup_read_as_text_once",  # markup after the first 2 KB: text once, HTML once cleaning cut the text
 ]
 OPEN = {
     "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
                                      "which the second pass removes as a banner",
+    "garbled_salutation_glued_as_title": "a garbled salutation is unglued from the first line as its title, and "
+                                         "a glyph repair makes the title differ from the line it came from",
 }
 
 
