@@ -18,7 +18,9 @@ the next. Runs:
 - `flow x1, scale S` the flow on an S-times larger corpus: peak memory is set by
   the batch size, so it should not grow with the corpus
 
-It prints one table (Markdown) of the figures.
+It prints one table (Markdown) of the figures, then the machine's own ceiling
+for N workers (`machine_ceiling`): N processes of plain Python text work
+against one, which no pipeline's speed-up can exceed.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -208,6 +211,46 @@ def child_main(args) -> int:
     result = {"flow": _child_flow, "loop": _child_loop}[args.child](args)
     print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 0
+
+
+# ----------------------------------------------------------------------------- the machine
+
+CEILING_REPEATS = 5
+CEILING_ROUNDS = 4000  # about 1 s of work: long enough for a busy neighbour to show
+CEILING_TEXT = "今天召开全市安全生产工作会议，主要任务是总结去年工作，分析当前形势，部署今年重点任务。" * 40
+
+
+def _ceiling_work(_: int = 0) -> float:
+    """A fixed piece of pure-Python text work (regex, slicing, dict counts); its wall seconds."""
+    import re
+
+    clause = re.compile("[^，。]+")
+    started = time.perf_counter()
+    counts: dict[str, int] = {}
+    for _ in range(CEILING_ROUNDS):
+        for match in clause.finditer(CEILING_TEXT):
+            piece = match.group()
+            for i in range(0, len(piece) - 1, 2):
+                counts[piece[i:i + 2]] = counts.get(piece[i:i + 2], 0) + 1
+    return time.perf_counter() - started
+
+
+def machine_ceiling(workers: int) -> float:
+    """The speed-up `workers` processes of pure Python get on this machine: what no pipeline can beat.
+
+    The same work alone and in `workers` processes at once, `CEILING_REPEATS`
+    times each, interleaved; medians, since a virtual machine's speed drifts
+    by a fifth from one second to the next. Two busy vCPUs may share a
+    physical core, caches or memory bandwidth, and then no code reaches
+    `workers` x one.
+    """
+    alone, together = [], []
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_ceiling_work, range(workers)))  # workers started and warm
+        for _ in range(CEILING_REPEATS):
+            alone.append(pool.submit(_ceiling_work).result())
+            together.append(max(pool.map(_ceiling_work, range(workers))))
+    return workers * statistics.median(alone) / statistics.median(together)
 
 
 # ----------------------------------------------------------------------------- the parent
@@ -397,11 +440,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] scaled corpus: {big.files} files, {big.bytes / 1e6:.1f} MB", file=sys.stderr)
             columns[f"flow x1, {args.scale:g}x corpus"] = ours(
                 "flow", work / "corpus-scaled" / "raw", work / "out-flow-scaled", 1, args)
-        (work / "results.json").write_text(json.dumps(columns, indent=1))
+        ceiling = machine_ceiling(args.workers) if args.workers > 1 else None
+        (work / "results.json").write_text(json.dumps({**columns, "machine ceiling": ceiling}, indent=1))
         print(f"\nclean-corpus benchmark: {corpus.files:,} files, {corpus.bytes / 1e6:.1f} MB, "
               f"batches of {args.batch_files} files, {os.cpu_count()} CPUs, "
               f"recipe {args.recipe or 'full'}\n")
         print(table(columns))
+        if ceiling:
+            print(f"\nmachine ceiling: {args.workers} processes of pure Python run {ceiling:.2f}x one on this "
+                  f"machine (medians of {CEILING_REPEATS} tries); no pipeline's speed-up exceeds it")
         return 1 if any("error" in r for r in columns.values()) else 0  # a skipped peer is no error
     finally:
         if not args.keep and args.dir is None:

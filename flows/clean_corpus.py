@@ -38,7 +38,7 @@ from flows.batch import (DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, Batch
 from flows.dedup_state import load_duplicate_index, mark_duplicates
 from flows import progress
 from flows.site_state import load_site_lines, site_lines_state
-from flows.runners import RunnerChoice, in_order, task_submitter
+from flows.runners import RunnerChoice, WorkerPool, in_order, task_submitter
 from flows.storage import ManifestIndex, OutputStore, batch_output
 
 DEFAULT_BATCH_FILES = 2000
@@ -143,7 +143,10 @@ def plan_work(files: list[RawFile], index: ManifestIndex, pipeline_version: str,
 
 @task(name="clean-batch", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def clean_batch_task(files: list[RawFile], ctx: CleanContext, done: set[tuple[str, str]],
-                     max_file_bytes: int) -> BatchResult:
+                     max_file_bytes: int, pool: WorkerPool | None = None) -> BatchResult:
+    """Clean one batch here, or in a worker process of `pool` (the `process` runner)."""
+    if pool is not None:
+        return pool.run(clean_batch, files, ctx, done, max_file_bytes)
     return clean_batch(files, ctx, done, max_file_bytes)
 
 

@@ -10,7 +10,9 @@ ahead of the next commit, which bounds memory by the batch size.
 - `sequential` (default): each batch is cleaned in the flow's thread, where a
   file's time budget can interrupt even a runaway regular expression.
 - `thread`: a thread pool; overlaps reading with cleaning, little more (GIL).
-- `process`: a process pool on this machine; real use of several cores.
+- `process`: a process pool on this machine; real use of several cores. The
+  Prefect task runs stay in threads of the flow's process (`WorkerPool`): only
+  the cleaning goes to plain worker processes, which do not import Prefect.
 - `dask`: prefect-dask; an existing cluster (`dask_address`,
   `tcp://HOST:PORT`) or, without one, a local cluster of `workers` processes.
   Workers must be able to import this package and read the raw folder at the
@@ -18,7 +20,12 @@ ahead of the next commit, which bounds memory by the batch size.
 """
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import threading
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
@@ -29,6 +36,52 @@ if TYPE_CHECKING:  # the CLI reads RUNNER_KINDS before Prefect's settings are in
 RUNNER_KINDS = ("sequential", "thread", "process", "dask")
 
 Item = TypeVar("Item")
+Result = TypeVar("Result")
+logger = logging.getLogger(__name__)
+
+
+class WorkerPool:
+    """Plain worker processes for the `process` runner; a pool whose worker died is replaced.
+
+    Prefect's own process runner ran each task in a worker that imported
+    Prefect and reported the task run to the API from there: with two
+    workers on two cores, 55 % more CPU than one worker and 1.15x the speed
+    (bench/run.py, README → Performance). Here the task run stays in a thread
+    of the flow's process, where Prefect tracks and retries it, and hands the
+    batch to a worker of this pool, which only cleans. Workers are started
+    with `spawn`: forking the flow's process would copy Prefect's threads and
+    the locks they hold.
+
+    A worker killed mid-batch (the OOM killer, a signal) breaks a
+    `ProcessPoolExecutor` for good: every batch in it fails. The pool is
+    then replaced and each failed batch tried once more on the new one, so
+    a lost worker costs a retry, not the batches that shared the pool.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def run(self, fn: Callable[..., Result], *args: Any) -> Result:
+        """`fn(*args)` in a worker process; once more on a new pool if the worker died."""
+        executor = self._executor
+        try:
+            return executor.submit(fn, *args).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:  # the first batch to see it replaces the pool
+                    logger.warning("a worker process died; starting a new pool of %d", self.workers)
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._new_executor()
+                executor = self._executor
+            return executor.submit(fn, *args).result()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -64,12 +117,9 @@ class _Deferred:
 
 
 def _prefect_runner(choice: RunnerChoice):
-    if choice.kind == "thread":
+    if choice.kind in ("thread", "process"):  # process: threads that hand the work to a `WorkerPool`
         from prefect.task_runners import ThreadPoolTaskRunner
         return ThreadPoolTaskRunner(max_workers=choice.workers)
-    if choice.kind == "process":
-        from prefect.task_runners import ProcessPoolTaskRunner
-        return ProcessPoolTaskRunner(max_workers=choice.workers)
     from prefect_dask import DaskTaskRunner
     if choice.dask_address:
         return DaskTaskRunner(address=choice.dask_address)
@@ -79,40 +129,29 @@ def _prefect_runner(choice: RunnerChoice):
 
 @contextmanager
 def task_submitter(choice: RunnerChoice) -> Iterator[Callable[[Task, dict[str, Any]], Any]]:
-    """`submit(task, parameters) -> future` on the chosen runner, open for the block."""
+    """`submit(task, parameters) -> future` on the chosen runner, open for the block.
+
+    A task submitted on the `process` runner gets one more parameter, `pool`
+    (the run's `WorkerPool`), and must do its work through it.
+    """
     if choice.kind == "sequential":
         yield _Deferred
         return
-    with _workers_report_here(choice), _prefect_runner(choice) as runner:
+    if choice.kind == "process":
+        from prefect.utilities.annotations import quote
+
+        pool = WorkerPool(choice.workers)
+        try:
+            with _prefect_runner(choice) as runner:
+                yield lambda task, parameters: runner.submit(task, {**parameters, "pool": quote(pool)})
+        finally:
+            pool.shutdown()
+        return
+    with _prefect_runner(choice) as runner:
         if choice.kind == "dask":
             yield lambda task, parameters: runner.submit(task, _unquoted(parameters))
         else:
             yield runner.submit
-
-
-@contextmanager
-def _workers_report_here(choice: RunnerChoice) -> Iterator[None]:
-    """Point the process pool's workers at the API server the flow itself uses.
-
-    Without a configured `PREFECT_API_URL` the flow talks to a temporary
-    server it started; the worker processes inherit the flow's settings, which
-    name no server, so each of them started a temporary server of its own
-    (a uvicorn process, its database and migrations) and reported its task
-    runs there: seconds of CPU per worker, taken from the cleaning on a
-    machine with as many cores as workers (bench/run.py: 2 workers 0.9x one,
-    README, Performance). Naming the flow's server in the settings the runner
-    hands to its workers removes those servers, and the task runs land where
-    the flow run is.
-    """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    if choice.kind != "process" or PREFECT_API_URL.value():
-        yield
-        return
-    from prefect.client.orchestration import get_client
-
-    with temporary_settings(updates={PREFECT_API_URL: str(get_client(sync_client=True).api_url)}):
-        yield
 
 
 def _unquoted(parameters: dict[str, Any]) -> dict[str, Any]:
