@@ -109,9 +109,14 @@ MANIFEST_SCHEMA = pa.schema([
 ])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Processed:
-    """The latest committed processing of one source file."""
+    """The latest committed processing of one source file.
+
+    One per source file ever processed, held for the whole run: slots, and the strings every
+    row of a batch shares (pipeline version, data file) held once (`shared_strings`), keep it
+    near 250 bytes instead of 650.
+    """
 
     raw_sha256: str
     pipeline_version: str
@@ -127,6 +132,17 @@ class ManifestIndex:
 
     latest: dict[str, Processed] = field(default_factory=dict)
     next_seq: int = 0
+
+    def record(self, manifest: pa.Table) -> None:
+        """Take each manifest row (in commit order) as its source file's latest processing."""
+        shared: dict[str, str] = {}
+        columns = [manifest.column(name).to_pylist() for name in
+                   ("source_path", "raw_sha256", "pipeline_version", "size", "mtime", "documents_file",
+                    "quarantine_file")]
+        for source, sha, version, size, mtime, documents_file, quarantine_file in zip(*columns):
+            self.latest[source] = Processed(sha, shared.setdefault(version, version), size, mtime,
+                                            documents_file and shared.setdefault(documents_file, documents_file),
+                                            quarantine_file and shared.setdefault(quarantine_file, quarantine_file))
 
     def done_sha(self, source_path: str, pipeline_version: str) -> str | None:
         """The raw_sha256 whose rows are current for `source_path`, if `pipeline_version` made them."""
@@ -210,11 +226,9 @@ class OutputStore:
         table = table.drop_columns(["data_files"])
         table = table.set_column(table.schema.get_field_index("commit_seq"), "commit_seq",
                                  pc.fill_null(table.column("commit_seq"), -1))
-        for row in table.sort_by([("commit_seq", "ascending")]).to_pylist():
-            index.latest[row["source_path"]] = Processed(
-                row["raw_sha256"], row["pipeline_version"], row["size"], row["mtime"],
-                row["documents_file"], row["quarantine_file"])
-            index.next_seq = max(index.next_seq, row["commit_seq"] + 1)
+        table = table.sort_by([("commit_seq", "ascending")])
+        index.record(table)
+        index.next_seq = pc.max(table.column("commit_seq")).as_py() + 1
         return index
 
     def _rewrite(self, new_rows: pa.Table, homes: dict[str, str], own_file: str, schema: pa.Schema,
@@ -280,10 +294,7 @@ class OutputStore:
         self.fs.move(self.write_table_atomic(manifest, final, batch.batch_id), final)  # the commit point
         for tmp, final_data in pairs:
             self.fs.move(tmp, final_data)
-        for row in manifest.select(["source_path", "raw_sha256", "pipeline_version", "size", "mtime",
-                                    "documents_file", "quarantine_file"]).to_pylist():
-            source = row.pop("source_path")
-            index.latest[source] = Processed(**row)
+        index.record(manifest)
         index.next_seq += 1
 
     def _staged_by(self, batch_id: str) -> dict[str, str] | None:
