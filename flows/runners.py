@@ -117,9 +117,14 @@ class _Deferred:
 
 
 def _prefect_runner(choice: RunnerChoice):
-    if choice.kind in ("thread", "process"):  # process: threads that hand the work to a `WorkerPool`
+    if choice.kind == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
         return ThreadPoolTaskRunner(max_workers=choice.workers)
+    if choice.kind == "process":
+        # A thread per batch in flight, each waiting on its batch in the `WorkerPool`: the pool then
+        # always holds the next batch, and a worker that finishes need not wait for a thread to free.
+        from prefect.task_runners import ThreadPoolTaskRunner
+        return ThreadPoolTaskRunner(max_workers=choice.in_flight)
     from prefect_dask import DaskTaskRunner
     if choice.dask_address:
         return DaskTaskRunner(address=choice.dask_address)
