@@ -23,6 +23,7 @@ FUNCTIONS = (
     ("cleaners.pipeline", "extract_html", "html"),
     ("flows.batch", "discover", "discover"),
     ("flows.batch", "clean_batch", "batch"),
+    ("flows.batch", "sketch_documents", "sketch"),
     ("flows.storage", "batch_output", "write"),
     ("flows.dedup_state", "mark_duplicates", "dedup"),
     ("flows.dedup_state", "load_duplicate_index", "dedup"),
@@ -34,7 +35,7 @@ METHODS = (
     ("flows.storage", "OutputStore", "index", "discover"),
 )
 # Stages that run inside `batch`: the rest of `batch` is reading, hashing and assembling documents.
-INNER = ("decode", "html")
+INNER = ("decode", "html", "sketch")
 
 
 class StageClock:

@@ -45,8 +45,9 @@ RESULT_PREFIX = "BENCH-RESULT "
 DEFAULT_BATCH_FILES = 500
 WARMUP_TASKS = 20
 STAGE_ORDER = ("discover", "decode", "html")  # then the recipe, then these:
-STAGE_TAIL = ("read+hash+assemble", "dedup", "write")
-STAGE_LABELS = {"discover": "discover + recover", "read+hash+assemble": "read, hash, assemble"}
+STAGE_TAIL = ("read+hash+assemble", "sketch", "dedup", "write")
+STAGE_LABELS = {"discover": "discover + recover", "read+hash+assemble": "read, hash, assemble",
+                "sketch": "dedup sketches (in the batch)", "dedup": "dedup lookups and index"}
 
 
 # ----------------------------------------------------------------------------- child runs

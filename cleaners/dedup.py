@@ -52,7 +52,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -135,11 +135,35 @@ def gram_hashes(normal: str, ngram: int, out: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Sketches:
-    """What the index keeps of each of many texts: MinHash signatures, n-gram counts, exact-text keys."""
+    """What the index keeps of each of many texts: MinHash signatures, n-gram counts, exact-text keys.
+
+    A pure function of the texts, so it can be made where the texts are (a worker process
+    cleaning a batch) and handed to `DuplicateIndex.assign`, which then only looks up.
+    """
 
     signatures: np.ndarray  # (n, num_perm) uint32
     sizes: np.ndarray  # (n,) n-grams: occurrences, a close bound on distinct ones in prose, without a sort
     keys: list[bytes]
+    scheme: str  # `MinHashScheme.name`: sketches of another scheme cannot be used
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, positions: Sequence[int] | slice) -> Sketches:
+        """The sketches at `positions` (a slice keeps views of the arrays)."""
+        if isinstance(positions, slice):
+            return Sketches(self.signatures[positions], self.sizes[positions], self.keys[positions], self.scheme)
+        at = np.asarray(positions, dtype=np.int64)
+        return Sketches(self.signatures[at], self.sizes[at], [self.keys[i] for i in positions], self.scheme)
+
+    @staticmethod
+    def joined(parts: Sequence[Sketches]) -> Sketches:
+        """The sketches of every part, in order (all of one scheme)."""
+        if len({part.scheme for part in parts}) != 1:
+            raise ValueError("sketches of different schemes cannot be joined")
+        return Sketches(np.concatenate([part.signatures for part in parts]),
+                        np.concatenate([part.sizes for part in parts]),
+                        [key for part in parts for key in part.keys], parts[0].scheme)
 
 
 def sketch(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> Sketches:
@@ -149,7 +173,7 @@ def sketch(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> Sketches
     into the one buffer rensa reads (no per-text arrays to concatenate).
     """
     if not texts:
-        return Sketches(np.zeros((0, scheme.num_perm), dtype=np.uint32), np.zeros(0, dtype=np.int64), [])
+        return Sketches(np.zeros((0, scheme.num_perm), dtype=np.uint32), np.zeros(0, dtype=np.int64), [], scheme.name)
     normal = [normalised(t) for t in texts]
     sizes = np.array([gram_count(n, scheme.ngram) for n in normal], dtype=np.int64)
     offsets = np.zeros(len(texts) + 1, dtype=np.uint64)
@@ -159,7 +183,7 @@ def sketch(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> Sketches
         gram_hashes(text, scheme.ngram, flat[start:stop])
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, scheme.num_perm, scheme.seed)
     sigs = np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), scheme.num_perm)
-    return Sketches(sigs, sizes, [normalised_key(n) for n in normal])
+    return Sketches(sigs, sizes, [normalised_key(n) for n in normal], scheme.name)
 
 
 def signatures(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> np.ndarray:
@@ -554,20 +578,25 @@ class DuplicateIndex:
             raise ValueError(f"{doc_id} is not indexed yet: its text is needed")
         return self.assign([(doc_id, text, origin)]).get(doc_id)
 
-    def assign(self, docs: Iterable[tuple[str, str, str | None]]) -> dict[str, str]:
+    def assign(self, docs: Iterable[tuple[str, str, str | None]], sketches: Sketches | None = None) -> dict[str, str]:
         """Index (doc_id, text, origin) in order; return {doc_id: earliest copy} for the copies.
 
-        The whole batch is sketched in one call, which is where the time goes.
+        The whole batch is sketched in one call, which is where the time goes, unless
+        `sketches` (one per doc, in order, of this index's scheme) were made beforehand.
         """
         docs = list(docs)
+        if sketches is not None and (len(sketches) != len(docs) or sketches.scheme != self.scheme.name):
+            sketches = None  # not these docs' or not comparable: made again here
         rows = self._rows_of([doc_id for doc_id, _, _ in docs])
-        fresh: dict[str, tuple[str, str | None]] = {}  # the same doc twice in one batch: indexed once
-        for row, (doc_id, text, origin) in zip(rows.tolist(), docs):
+        fresh: dict[str, int] = {}  # doc_id -> position of its first occurrence (a doc twice: indexed once)
+        for position, (row, (doc_id, _, _)) in enumerate(zip(rows.tolist(), docs)):
             if row < 0:
-                fresh.setdefault(doc_id, (text, origin))
+                fresh.setdefault(doc_id, position)
         new_rows = dict(zip(fresh, range(self._count, self._count + len(fresh))))
         if fresh:
-            self._add_batch(list(fresh), [text for text, _ in fresh.values()], [o for _, o in fresh.values()])
+            positions = list(fresh.values())
+            self._add_batch(list(fresh), [docs[i][1] for i in positions], [docs[i][2] for i in positions],
+                            sketches.take(positions) if sketches is not None else None)
         rows = np.array([row if row >= 0 else new_rows[doc_id] for row, (doc_id, _, _) in zip(rows.tolist(), docs)],
                         dtype=np.int64)
         copies = [(doc_id, root) for (doc_id, _, _), row, root in zip(docs, rows.tolist(), self._root[rows].tolist())
@@ -575,9 +604,10 @@ class DuplicateIndex:
         names = self._doc_ids(root for _, root in copies)
         return {doc_id: names[root] for doc_id, root in copies}
 
-    def _add_batch(self, doc_ids: list[str], texts: list[str], origins: list[str | None]) -> None:
+    def _add_batch(self, doc_ids: list[str], texts: list[str], origins: list[str | None],
+                   sketches: Sketches | None = None) -> None:
         """Index new documents in order, each checked against every row before it (earlier batches and its own)."""
-        sketches = sketch(texts, self.scheme)
+        sketches = sketches if sketches is not None else sketch(texts, self.scheme)
         bands = band_keys(sketches.signatures, self.scheme)
         count, first, width = len(doc_ids), self._count, self.scheme.bands
         rows = np.arange(first, first + count)

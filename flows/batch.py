@@ -26,6 +26,7 @@ from typing import Callable, Iterator, TypeVar
 
 from cleaners.document import CleanContext
 from cleaners.decode import Undecodable
+from cleaners.dedup import Sketches, sketch
 from cleaners.pipeline import FileOutcome, Prepared, clean_bytes, count_site_lines, finish, prepare, site_from_path
 from cleaners.site_evidence import SiteLineCounts
 
@@ -54,6 +55,9 @@ class FileRecord:
     file: RawFile
     raw_sha256: str
     outcome: FileOutcome
+    # Its documents' dedup sketches, made where the batch was cleaned (a worker process), so that
+    # the flow, which marks duplicates one batch at a time, only looks them up.
+    sketches: Sketches | None = None
 
 
 @dataclass
@@ -277,7 +281,19 @@ def clean_batch(files: list[RawFile], ctx: CleanContext,
             record.outcome = _guarded(record.file, max_file_seconds, lambda: finish(prepared, batch_ctx))
         else:
             record.outcome = clean_file(record.file, data, batch_ctx, max_file_seconds, cleaner)
+    sketch_documents(result.records)
     return result
+
+
+def sketch_documents(records: list[FileRecord]) -> None:
+    """Give every record with documents the dedup sketches of its documents: one call for the batch."""
+    with_docs = [record for record in records if record.outcome.docs and not record.outcome.quarantine_reason]
+    sketches = sketch([doc.text for record in with_docs for doc in record.outcome.docs])
+    start = 0
+    for record in with_docs:
+        stop = start + len(record.outcome.docs)
+        record.sketches = sketches.take(slice(start, stop))
+        start = stop
 
 
 def clean_with_fallback(files: list[RawFile], clean: Callable[[list[RawFile]], BatchResult]) -> BatchResult:

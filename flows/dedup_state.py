@@ -13,7 +13,7 @@ import logging
 
 import pyarrow as pa
 
-from cleaners.dedup import DEFAULT_THRESHOLD, DuplicateIndex
+from cleaners.dedup import DEFAULT_THRESHOLD, DuplicateIndex, Sketches
 from flows.batch import FileRecord
 from flows.storage import OutputStore
 
@@ -37,9 +37,13 @@ def mark_duplicates(index: DuplicateIndex, records: list[FileRecord]) -> tuple[d
     Safe to repeat for the same batch (a retried commit): indexed documents keep their answer
     and their rows are written again.
     """
+    with_docs = [record for record in records if not record.outcome.quarantine_reason and record.outcome.docs]
     docs = [(doc.doc_id(record.file.source_path), doc.text, f"{record.file.source_path}#{doc.part_index}")
-            for record in records if not record.outcome.quarantine_reason for doc in record.outcome.docs]
+            for record in with_docs for doc in record.outcome.docs]
     if not docs:
         return {}, {}
-    duplicate_of = index.assign(docs)
+    made = [record.sketches for record in with_docs]
+    # Sketches made where the batch was cleaned (`flows.batch.sketch_documents`); without them, made here.
+    sketches = Sketches.joined(made) if all(part is not None for part in made) else None
+    duplicate_of = index.assign(docs, sketches)
     return duplicate_of, {DEDUP_STATE: index.to_table([doc_id for doc_id, _, _ in docs])}

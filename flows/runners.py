@@ -45,8 +45,8 @@ class WorkerPool:
 
     Prefect's own process runner ran each task in a worker that imported
     Prefect and reported the task run to the API from there: with two
-    workers on two cores, 55 % more CPU than one worker and 1.15x the speed
-    (bench/run.py, README → Performance). Here the task run stays in a thread
+    workers on two cores, 53 % more CPU than one worker and 1.24x the speed
+    (bench/run.py, 10,000 files; README → Performance). Here the task run stays in a thread
     of the flow's process, where Prefect tracks and retries it, and hands the
     batch to a worker of this pool, which only cleans. Workers are started
     with `spawn`: forking the flow's process would copy Prefect's threads and
@@ -62,6 +62,7 @@ class WorkerPool:
         self.workers = workers
         self._lock = threading.Lock()
         self._executor = self._new_executor()
+        self._retired: list[ProcessPoolExecutor] = []  # broken pools, their leftover workers killed at shutdown
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
@@ -75,13 +76,24 @@ class WorkerPool:
             with self._lock:
                 if self._executor is executor:  # the first batch to see it replaces the pool
                     logger.warning("a worker process died; starting a new pool of %d", self.workers)
-                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._retired.append(executor)  # its own clean-up has begun: left to it until `shutdown`
                     self._executor = self._new_executor()
                 executor = self._executor
             return executor.submit(fn, *args).result()
 
     def shutdown(self) -> None:
+        """Stop the workers; kill what is left of broken pools.
+
+        A worker that a broken pool started while it was breaking (another
+        thread's submit racing the pool's own clean-up) is never told to stop,
+        and the pool's clean-up, which the interpreter waits for at exit,
+        waits for it: such leftovers are killed here.
+        """
         self._executor.shutdown(wait=True, cancel_futures=True)
+        for executor in self._retired:
+            for process in list((executor._processes or {}).values()):  # no public way to a pool's workers
+                process.kill()
+                process.join()
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import cleaners.dedup as dedup
-from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, signature, signatures,
-                            text_key)
+from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, Sketches, signature, signatures,
+                            sketch, text_key)
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
 from cleaners.split import split_stage
@@ -206,3 +206,43 @@ def test_fingerprint_collisions_and_read_steps_change_no_answer(mask, first_chec
     narrow = answers()
     assert wide[0] == narrow[0] and wide[1] == narrow[1] and wide[2].equals(narrow[2])
     assert wide[1]["003#9"] == "003#4" and wide[1]["exact-1"] == "003#7" and "003#4-v2" not in wide[1]
+
+
+def _sketches_made_beforehand(docs):
+    return sketch([text for _, text, _ in docs])
+
+
+# (case, the sketches handed to `assign` for a batch of docs): each must give the answers and the
+# persisted rows of sketching inside `assign`; unusable ones are made again there.
+SKETCH_CASES = [
+    ("made beforehand, in one call", _sketches_made_beforehand),
+    ("made per document, then joined", lambda docs: Sketches.joined([sketch([text]) for _, text, _ in docs])),
+    ("of another scheme: made again", lambda docs: sketch([text for _, text, _ in docs], MinHashScheme(ngram=3))),
+    ("one short: made again", lambda docs: _sketches_made_beforehand(docs).take(slice(1, None))),
+]
+
+
+@pytest.mark.parametrize("case, make", SKETCH_CASES, ids=[case for case, _ in SKETCH_CASES])
+def test_sketches_made_beforehand_give_the_same_answers(case, make):
+    """Workers sketch a batch's documents where they clean it; the flow's index only looks them up.
+    Docs already indexed and a doc twice in one batch must take the sketch at their own position."""
+    speeches = seed_speeches()
+    first = [(f"003#{i}", text, f"003.txt#{i}") for i, text in enumerate(speeches[:5])]
+    second = [("003#4", speeches[4], "003.txt#4"), *((f"003#{i}", t, f"003.txt#{i}") for i, t in
+                                                     enumerate(speeches[5:], start=5)),
+              ("003#9", speeches[9], "003.txt#9"), ("exact-1", speeches[7].replace("\n", " "), None)]
+
+    def answers(hand) -> tuple[dict[str, str], dict[str, str], pa.Table]:
+        index = DuplicateIndex()
+        found = [index.assign(docs, hand(docs)) for docs in (first, second)]
+        return found[0], found[1], index.to_table().drop_columns(["added_at"])
+
+    inside = answers(lambda docs: None)
+    handed = answers(make)
+    assert handed[0] == inside[0] and handed[1] == inside[1] and handed[2].equals(inside[2])
+    assert inside[1]["003#9"] == "003#4" and inside[1]["exact-1"] == "003#7"
+
+
+def test_sketches_of_two_schemes_are_not_joined():
+    with pytest.raises(ValueError):
+        Sketches.joined([sketch(["一二三四五六"]), sketch(["一二三四五六"], MinHashScheme(ngram=3))])

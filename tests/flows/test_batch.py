@@ -10,8 +10,10 @@ import re
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from cleaners.dedup import sketch
 from cleaners.document import CleanContext
 from cleaners.pipeline import clean_bytes
 from flows.batch import BatchResult, FileRecord, RawFile, clean_batch, clean_with_fallback, discover
@@ -184,3 +186,24 @@ def test_a_batch_that_raises_is_cleaned_file_by_file_so_only_the_bad_file_is_los
     assert reasons.pop("site/2.txt") == "error: batch failed on this file: MemoryError: worker killed"
     assert set(reasons) == {f"site/{i}.txt" for i in (0, 1, 3, 4)} and set(reasons.values()) == {None}
     assert all(isinstance(r, FileRecord) and r.raw_sha256 for r in result.records)
+
+
+def test_every_record_with_documents_carries_its_documents_sketches(tmp_path):
+    """The batch sketches its documents where it is cleaned (a worker process), one row per document in
+    the record's order, the same rows as sketching them one by one; quarantined records carry none."""
+    raw = tmp_path / "raw" / "site"
+    raw.mkdir(parents=True)
+    merged = "在全市安全生产工作会议上的讲话\n同志们：今天召开会议，部署安全生产工作。\n" \
+             "在全市防汛工作会议上的讲话\n同志们：今天召开会议，部署防汛抗旱工作。\n"
+    (raw / "merged.txt").write_text(merged * 3, encoding="utf-8")
+    (raw / "speech.txt").write_text(SPEECH, encoding="utf-8")
+    (raw / "empty.txt").write_bytes(b"")
+    result = clean_batch(discover(tmp_path / "raw"), CleanContext())
+    by_name = {Path(record.file.path).name: record for record in result.records}
+    assert by_name["empty.txt"].outcome.quarantine_reason and by_name["empty.txt"].sketches is None
+    for name in ("merged.txt", "speech.txt"):
+        record = by_name[name]
+        alone = [sketch([doc.text]) for doc in record.outcome.docs]
+        assert len(record.sketches) == len(record.outcome.docs) >= 1
+        assert (record.sketches.signatures == np.concatenate([s.signatures for s in alone])).all()
+        assert record.sketches.keys == [key for s in alone for key in s.keys]
