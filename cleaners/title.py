@@ -45,6 +45,10 @@ SENTENCE_END = "。！？!?；;…"
 # A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
 NOT_TITLE_END = SENTENCE_END + "：:，,、"
 MAX_TITLE_CHARS = 80
+# Characters a Chinese title does not hold but wrongly decoded bytes give: private-use code points,
+# kana, Cyrillic, Hangul, lost bytes (U+FFFD). A line with a few of them is garbage, not a title.
+GARBLED_CHAR = re.compile("[\ue000-\uf8ff\u3040-\u30ff\u0400-\u04ff\uac00-\ud7af\ufffd]")
+MAX_GARBLED_CHARS = 1
 # Stray punctuation a repeated title line can carry at its ends once reflow has joined the one-mark
 # lines around it (",", ";" left by a broken page) onto it: it does not make the line another text.
 EDGE_PUNCTUATION = ",.;:，。；：、" + " \t"
@@ -63,10 +67,12 @@ def clean_title(title: str) -> str:
 
 
 def is_title_like(line: str) -> bool:
-    """A short line that does not end like a sentence or a salutation, is not a list item and not an address."""
+    """A short line that does not end like a sentence or a salutation, is not a list item, not an address
+    and not garbled (more than `MAX_GARBLED_CHARS` characters of `GARBLED_CHAR`)."""
     return (4 <= len(line) <= MAX_TITLE_CHARS and line[-1] not in NOT_TITLE_END
             and not LIST_ITEM.match(line)
-            and not URL_LIKE.match(line))
+            and not URL_LIKE.match(line)
+            and len(GARBLED_CHAR.findall(line)) <= MAX_GARBLED_CHARS)
 
 
 def _squeeze(text: str) -> str:

@@ -110,6 +110,9 @@ def test_no_title_when_the_text_opens_with_a_sentence():
     ("一、2024年工作回顾", False),
     ("//www.blog.example.com.cn/u/Bobby", False),  # an address is no title
     ("www.example.com/index.html", False),
+    # Big5 bytes read as GB18030: private-use code points, kana and Cyrillic among characters (a fuzzer finding)
+    ("\ue79e琌и\ue145\ue603ゲ斗睲贰\ue0f8吏挂玂臔ご礛", False),
+    ("在全市“十四五”规划推进会上的讲话（α版）", True),  # one letter of another script is no garbage
 ])
 def test_title_like_lines(line, expected):
     assert is_title_like(line) is expected

@@ -19,6 +19,7 @@ FIXED = [
     "garbage_round_trip_holding_a_word",  # the same, found again: only a second pass made the round trip
     "junk_page_title_named_the_document",  # a <title> of rare-character noise protected that noise in the text
     "late_markup_read_as_text_once",  # markup after the first 2 KB: text once, HTML once cleaning cut the text
+    "garbled_line_taken_for_a_heading",  # Big5-as-GB18030 garbage, short, split off as a speech of its own
 ]
 OPEN = {
     "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
