@@ -40,8 +40,10 @@ Cleaner = Callable[[bytes, str, CleanContext], FileOutcome]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawFile:
+    """A file found under the raw folder; one per file for the whole run, hence slots (no `__dict__`)."""
+
     path: str  # absolute, as the OS spells it
     source_path: str  # relative to the raw folder, posix
     size: int
