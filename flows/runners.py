@@ -12,7 +12,7 @@ ahead of the next commit, which bounds memory by the batch size.
 - `thread`: a thread pool; overlaps reading with cleaning, little more (GIL).
 - `process`: a process pool on this machine; real use of several cores. The
   Prefect task runs stay in threads of the flow's process (`WorkerPool`): only
-  the cleaning goes to plain worker processes, which do not import Prefect.
+  the cleaning goes to plain worker processes, which never report to Prefect.
 - `dask`: prefect-dask; an existing cluster (`dask_address`,
   `tcp://HOST:PORT`) or, without one, a local cluster of `workers` processes.
   Workers must be able to import this package and read the raw folder at the
