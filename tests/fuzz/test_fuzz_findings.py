@@ -24,6 +24,11 @@ FIXED = [
 OPEN = {
     "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
                                      "which the second pass removes as a banner",
+    "markup_in_text_becomes_html_once_cut": "a text page carrying a broken doctype and <p> fragments: the first "
+                                            "pass keeps the tags in a title-length line, the second reads the "
+                                            "cleaned text as HTML and splits it differently",
+    "style_tag_in_text_glued_on_second_pass": "a Big5 text page with a <style> element and markup debris: the "
+                                              "second pass joins the line holding the debris to the next",
     "garbled_salutation_glued_as_title": "a garbled salutation is unglued from the first line as its title, and "
                                          "a glyph repair makes the title differ from the line it came from",
 }
