@@ -7,7 +7,8 @@ than `-timeout` seconds is reported as a hang. Coverage guides the mutations thr
 
     .venv/bin/python fuzz/fuzz_clean.py -max_total_time=60 -timeout=20 NEW_CORPUS_DIR fuzz/corpus
 
-CI runs it for a fixed time budget through tests/fuzz/test_fuzz_clean.py.
+CI replays the kept inputs (`fuzz/corpus/`, `fuzz/regression/`) through tests/fuzz/test_fuzz_clean.py;
+`FUZZ_RUNS=N` there adds N mutated inputs.
 """
 from __future__ import annotations
 

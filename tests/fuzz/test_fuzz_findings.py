@@ -24,6 +24,8 @@ FIXED = [
 OPEN = {
     "glued_title_leaves_decoration": "an unclosed <title>: ungluing the cleaned title leaves its site decoration, "
                                      "which the second pass removes as a banner",
+    "unclosed_title_swallows_markup": "an unclosed <title> takes the markup and text after it into the page "
+                                      "title; its first segment, rare-character noise, names the document",
     "markup_in_text_becomes_html_once_cut": "a text page carrying a broken doctype and <p> fragments: the first "
                                             "pass keeps the tags in a title-length line, the second reads the "
                                             "cleaned text as HTML and splits it differently",
