@@ -138,15 +138,9 @@ class CharLM:
         Only a middle whose bounds lie on both sides of the threshold, give or
         take `ROUNDING_SLACK`, is scored exactly, the most promising first.
         """
-        if len(original) == 1 and is_cjk(original) and all_chinese(middles):
-            scored_left, scored_right = DIGIT_RUN.sub("一", left), DIGIT_RUN.sub("一", right)
-            isolated = self.isolated_gains(original, middles, offsets)
-            if (middles and max(isolated) > threshold + ROUNDING_SLACK
-                    and self._holds_none(scored_left, original, scored_right)):
-                return True
-            uppers = self._upper_bounds(scored_left, original, middles, offsets, scored_right, isolated)
-        else:
-            uppers = (math.inf,) * len(middles)
+        lowers, uppers = self.gain_bounds(left, original, middles, offsets, right)
+        if middles and max(lowers) > threshold + ROUNDING_SLACK:
+            return True
         floor = threshold - ROUNDING_SLACK
         kept = [(upper, middle, offset) for middle, offset, upper in zip(middles, offsets, uppers) if upper > floor]
         if not kept:

@@ -220,6 +220,11 @@ def string_fingerprint(value: str | None) -> int:
     return 0 if value is None else (hash(value) & FINGERPRINT_MASK) | 1
 
 
+def string_fingerprints(values: Iterable[str | None]) -> np.ndarray:
+    """`string_fingerprint` of each value, as the uint32 array the tables take."""
+    return np.array([string_fingerprint(value) for value in values], dtype=np.uint32)
+
+
 class KeyTable:
     """Which rows have each key: a multimap of uint32 fingerprints to int32 rows, 8 bytes an entry.
 
@@ -429,7 +434,7 @@ class DuplicateIndex:
     def _rows_of(self, doc_ids: list[str]) -> np.ndarray:
         """The row of each doc_id, -1 for those not indexed."""
         rows = np.full(len(doc_ids), -1, dtype=np.int64)
-        lookup = self._ids.lookup(np.array([string_fingerprint(d) for d in doc_ids], dtype=np.uint32))
+        lookup = self._ids.lookup(string_fingerprints(doc_ids))
         hits = sorted((row, n) for n in np.flatnonzero(lookup.counts).tolist()
                       for row in lookup.rows(n, n + 1).tolist())
         if hits:  # checked on the doc_ids themselves, read together (a batch's rows are mostly consecutive)
@@ -458,7 +463,7 @@ class DuplicateIndex:
         """Chain each new row (in order) to the earlier rows of its origin; the first of an origin is its own first."""
         self._first_version[rows] = -1
         named = [n for n, origin in enumerate(origins) if origin is not None]
-        fingerprints = np.array([string_fingerprint(origins[n]) for n in named], dtype=np.uint32)
+        fingerprints = string_fingerprints(origins[n] for n in named)
         lookup = self._origins.lookup(fingerprints)
         hits = lookup.counts
         latest: dict[str, int] = {}  # origin -> its latest row so far, for the origins of this batch
@@ -635,7 +640,7 @@ class DuplicateIndex:
                                    int(sketches.sizes[n]), bands[n], origins[n])
             self._root[row] = root
         self._exact.add(text_key_fingerprints(sketches.keys)[exact < 0], rows[exact < 0])
-        self._ids.add(np.array([string_fingerprint(d) for d in doc_ids], dtype=np.uint32), rows)
+        self._ids.add(string_fingerprints(doc_ids), rows)
 
     def to_table(self, doc_ids: Iterable[str] | None = None) -> pa.Table:
         """The index rows of `doc_ids` (all rows if None) as a table `from_table` reloads."""
@@ -706,7 +711,7 @@ class DuplicateIndex:
         if streamed != len(plan.rows):
             raise RuntimeError(f"the persisted index changed while it was read: {len(plan.rows)} rows, then {streamed}")
         index._exact.add(text_key_fingerprints(plan.first_text_keys), plan.first_texts)
-        index._origins.add(np.array([string_fingerprint(o) for o in plan.first_origin_names], dtype=np.uint32),
+        index._origins.add(string_fingerprints(plan.first_origin_names),
                            plan.first_origins)
         return index
 
@@ -722,7 +727,7 @@ class DuplicateIndex:
         records["text_key"] = np.frombuffer(b"".join(keys), dtype=np.uint64).reshape(batch.num_rows, 2)
         doc_ids = batch.column("doc_id").to_pylist()
         self._records.write(rows, records, doc_ids, batch.column("origin").to_pylist())
-        self._ids.add(np.array([string_fingerprint(d) for d in doc_ids], dtype=np.uint32), rows)
+        self._ids.add(string_fingerprints(doc_ids), rows)
         self._bands.add(key_fingerprints(band_keys(sigs, self.scheme)).reshape(-1),
                         np.repeat(rows, self.scheme.bands))
 
@@ -778,11 +783,13 @@ class ReplayPlan:
         following = (grouped[1:] == grouped[:-1]) & (grouped[1:] >= 0)
         next_version = np.zeros(count, dtype=np.int64)
         next_version[by_origin[:-1][following]] = by_origin[1:][following]
-        group_start = np.flatnonzero(np.diff(grouped, prepend=-2))
+        starts = np.diff(grouped, prepend=-2) != 0  # where each origin's group begins
+        group_start = np.flatnonzero(starts)
+        group_first = by_origin[group_start]
         first_version = np.empty(count, dtype=np.int64)
-        first_version[by_origin] = by_origin[group_start][np.cumsum(np.diff(grouped, prepend=-2) != 0) - 1]
+        first_version[by_origin] = group_first[np.cumsum(starts) - 1]
         first_version[origins < 0] = -1
-        first_origins = np.sort(by_origin[group_start][grouped[group_start] >= 0])
+        first_origins = np.sort(group_first[grouped[group_start] >= 0])
         first_texts = np.sort(first_of_each(table.column("text_key")))
         rows = np.full(streamed, -1, dtype=np.int64)
         rows[table.column("read_row").to_numpy()] = position

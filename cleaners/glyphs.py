@@ -37,7 +37,7 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -424,27 +424,24 @@ class BlockRepair:
         for ch in chars:
             if ch in self.settled or self.counts[ch] < min_sites:
                 continue
-            at = self.text.find(ch, lo, hi)
-            while at >= 0:
-                site = self.position(at)
-                if site not in self.origin:
-                    found.append((site, ch))
-                    break
-                at = self.text.find(ch, at + 1, hi)
+            site = next(self._unrepaired(ch, lo, hi), None)
+            if site is not None:
+                found.append((site, ch))
         found.sort()
         return [(ch, site) for site, ch in found]
 
     def open_sites(self, ch: str, edges: bool) -> list[tuple[int, int]]:
         """Unrepaired positions of `ch`, in reading order."""
-        lo, hi = self.span(edges)
-        sites = []
+        return list(self._unrepaired(ch, *self.span(edges)))
+
+    def _unrepaired(self, ch: str, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """The (line, offset) positions of `ch` in `text[lo:hi]` that no repair made, in reading order."""
         at = self.text.find(ch, lo, hi)
         while at >= 0:
             site = self.position(at)
             if site not in self.origin:
-                sites.append(site)
+                yield site
             at = self.text.find(ch, at + 1, hi)
-        return sites
 
     def span(self, edges: bool) -> tuple[int, int]:
         """Where in `text` the lines lie that a settle reaches: all of them, or the core."""

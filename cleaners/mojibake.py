@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .charlm import load_charlm
-from .cjk import CJK_CHAR
+from .cjk import cjk_count
 from .document import Audit, CleanContext, Page
 
 
@@ -160,7 +160,7 @@ def quality(text: str) -> float:
     Replacement characters (bytes lost upstream) are left out.
     """
     text = text.replace("\ufffd", " ")
-    n_cjk = len(CJK_CHAR.findall(text))
+    n_cjk = cjk_count(text)
     return load_charlm().score(text) / n_cjk if n_cjk else -math.inf
 
 
@@ -179,7 +179,7 @@ def better(stretch: str, kind: MojibakeKind) -> str | None:
     fixed = round_trip(stretch, kind)
     if not fixed or fixed == stretch:
         return None
-    n_cjk = len(CJK_CHAR.findall(fixed))
+    n_cjk = cjk_count(fixed)
     strays = len(STRAY.findall(fixed))
     if n_cjk < 2 or strays > max(MAX_STRAY, MAX_STRAY_SHARE * n_cjk):
         return None

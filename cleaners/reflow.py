@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import re
 
-from .charlm import is_cjk
-from .cjk import CJK_CHAR
+from .cjk import cjk_count
 from .document import Audit, CleanContext, Draft, Page
 
 # Punctuation that may close a paragraph; a line ending otherwise was cut. A semicolon
@@ -106,7 +105,7 @@ def reads_as_chinese(line: str) -> bool:
     a paragraph would hide it from the stages that remove it.
     """
     letters = [ch for ch in line[:GARBAGE_SAMPLE] if ch >= "\x80" and ch.isalpha() or "\ue000" <= ch <= "\uf8ff"]
-    return not letters or sum(1 for ch in letters if is_cjk(ch)) / len(letters) >= MIN_CHINESE_LETTERS
+    return not letters or cjk_count("".join(letters)) / len(letters) >= MIN_CHINESE_LETTERS
 
 
 def glue(left: str, right: str) -> str:
@@ -196,7 +195,7 @@ def join_broken_lines(lines: list[str], audit: Audit) -> list[str]:
 def close_cjk_spaces(line: str) -> str:
     # Most lines hold no space, or none between Chinese characters: cheap scans settle them before the count.
     if ((" " not in line and "\u3000" not in line) or CJK_SPACE.search(line) is None
-            or len(CJK_CHAR.findall(line)) < SPACE_FIX_MIN_CJK):
+            or cjk_count(line) < SPACE_FIX_MIN_CJK):
         return line
     return CJK_SPACE.sub("", line)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .document import Audit, CleanContext, Draft, Page
-from .title import clean_title, is_title_like
+from .title import clean_title, is_title_like, squeeze
 
 # What a document's own heading ends with (a speech, a report, an experience paper …).
 DOCUMENT_KINDS = (
@@ -70,7 +70,6 @@ CLOSING = re.compile(
 EXCLAIMED = re.compile(r"[!！]$")
 MARKDOWN_HEAD = re.compile(r"^(?:#{1,6}\s*|[·•●▪■◆]\s*)")
 MARKDOWN_HEAD_STARTS = "#·•●▪■◆"  # what a `MARKDOWN_HEAD` match starts with: other lines skip the regex
-WHITE_SPACE = re.compile(r"\s+")
 SENTENCE_MARK = re.compile(r"[，,。；;！!？?]")
 
 # Evidence weights; a boundary needs BOUNDARY_SCORE (COUNTED_SCORE when the title gives the count).
@@ -116,7 +115,7 @@ def _bare(line: str) -> str:
 
 
 def _key(line: str) -> str:
-    return WHITE_SPACE.sub("", clean_title(_bare(line)))
+    return squeeze(clean_title(_bare(line)))
 
 
 def _is_plain_heading(line: str) -> bool:
@@ -162,7 +161,7 @@ def separator_lines(lines: list[str], headings: list[Heading | None], page_key: 
     dividing: Counter = Counter()
     for i, key in enumerate(keys[:-1]):
         nxt = headings[i + 1]
-        if key and counts[key] >= 2 and nxt and keys[i + 1] != key and WHITE_SPACE.sub("", nxt.title) != key:
+        if key and counts[key] >= 2 and nxt and keys[i + 1] != key and squeeze(nxt.title) != key:
             dividing[key] += 1
     chosen = {k for k, n in dividing.items() if n >= 2} | ({page_key} if page_key else set())
     return {i for i, k in enumerate(keys) if k in chosen}

@@ -52,7 +52,7 @@ from .rules.chrome import (BODY_STRUCTURE, INLINE_DOMAIN, LINK_LIST_MAX_TEXT, LI
                            MIN_WATERMARK_CONTEXT,
                            RARE_CHAR_MIN, RARE_CHAR_SHARE, RULES, ChromeRule)
 from .site_evidence import TOTAL_KEY, line_key
-from .title import clean_title, hint_candidates, is_title_like
+from .title import clean_title, hint_candidates, is_title_like, squeeze
 
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 NOT_CJK_RUN = re.compile(r"[^\u4e00-\u9fff]+")
@@ -109,7 +109,6 @@ def line_cached(verdict: Callable[..., Result]) -> Callable[..., Result]:
     def remembered(line: str, *args):
         return cached(line, *args) if len(line) <= CACHED_LINE_MAX else verdict(line, *args)
 
-    remembered.cache_clear = cached.cache_clear
     return remembered
 
 
@@ -273,11 +272,15 @@ def _trie_pattern(words: set[str]) -> str:
     return f"(?:{body})?" if "" in words else body
 
 
+def _trie(words: set[str] | frozenset[str]) -> re.Pattern | None:
+    """`words` as one compiled trie scan; None for no words."""
+    return re.compile(_trie_pattern(words)) if words else None
+
+
 def words_check(pattern: re.Pattern) -> re.Pattern:
     """A scan that finds something in every text in which `pattern` finds something: the pattern's required
     words as one trie, or the pattern itself when it has none."""
-    words = required_words(pattern)
-    return re.compile(_trie_pattern(words)) if words else pattern
+    return _trie(required_words(pattern)) or pattern
 
 
 # Scans that find a line worth searching for a domain or an ellipsis (most lines have neither).
@@ -322,7 +325,7 @@ def _compile(rules: tuple[ChromeRule, ...]) -> list[CompiledRule]:
         at_start, words = _anchored_at_start(rule.pattern), required_words(regex)
         compiled.append(CompiledRule(rule, regex, re.compile(rule.follow) if rule.follow else None,
                                      _anchored_at_end(rule.pattern), at_start, frozenset(rule.needs), words,
-                                     re.compile(_trie_pattern(words)) if words and not at_start else None))
+                                     None if at_start else _trie(words)))
     return compiled
 
 
@@ -378,7 +381,7 @@ def _any_rule(rules: list[CompiledRule]) -> AnyRule:
     worded = [c for c in rules if not c.at_start and c.words]
     others = [c for c in rules if not c.at_start and not c.words]
     words = set().union(*(c.words for c in worded))
-    return AnyRule(_alternation(at_start, "^"), re.compile(_trie_pattern(words)) if words else None,
+    return AnyRule(_alternation(at_start, "^"), _trie(words),
                    _alternation(others))
 
 
@@ -417,11 +420,6 @@ def _candidates(line: str, rules: InlineRules) -> tuple[list[CompiledRule], bool
     if not present:
         return (rules.without_needs if plain_may_match else []), plain_may_match
     return _rules_needing(rules, present), plain_may_match
-
-
-def squeeze(text: str) -> str:
-    """`text` without white space (`str.split` splits on what `\\s` matches, faster than a substitution)."""
-    return "".join(text.split())
 
 
 def cjk_count(text: str) -> int:

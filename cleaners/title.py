@@ -39,7 +39,6 @@ URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.[\w-]{1,63}\.")
 HINT_SEPARATOR = re.compile(r"\s{1,3}[-_|｜—–]{1,3}\s{1,3}|\s{0,3}[_|｜]\s{0,3}")
 CHUNK_NUMBER = re.compile(r"^\d{1,2}、")
 LIST_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])")
-WHITE_SPACE = re.compile(r"\s+")
 GLUE_SEPARATORS = "_-—|｜"
 SENTENCE_END = "。！？!?；;…"
 # A line ending in a colon or comma opens what follows (各位代表：, 同志们：): never a title.
@@ -75,8 +74,9 @@ def is_title_like(line: str) -> bool:
             and len(GARBLED_CHAR.findall(line)) <= MAX_GARBLED_CHARS)
 
 
-def _squeeze(text: str) -> str:
-    return WHITE_SPACE.sub("", text)
+def squeeze(text: str) -> str:
+    """`text` without white space (`str.split` splits on what `\\s` matches, faster than a substitution)."""
+    return "".join(text.split())
 
 
 def reads_as(line: str, key: str) -> bool:
@@ -86,10 +86,10 @@ def reads_as(line: str, key: str) -> bool:
     that first spares the decoration patterns a scan of every long paragraph. Stray punctuation at
     the line's ends (`EDGE_PUNCTUATION`) is ignored.
     """
-    if key not in _squeeze(line):
+    if key not in squeeze(line):
         return False
-    return (_squeeze(clean_title(line)) == key
-            or _squeeze(clean_title(line.strip(EDGE_PUNCTUATION))) == key.strip(EDGE_PUNCTUATION))
+    return (squeeze(clean_title(line)) == key
+            or squeeze(clean_title(line.strip(EDGE_PUNCTUATION))) == key.strip(EDGE_PUNCTUATION))
 
 
 def hint_candidates(hint: str) -> list[str]:
@@ -105,7 +105,7 @@ def title_from_hint(hint: str, lines: list[str]) -> str:
     """The hint candidate the text opens with; else the first segment of a "document - site" hint."""
     candidates = hint_candidates(hint)
     for candidate in candidates:
-        key = _squeeze(candidate)
+        key = squeeze(candidate)
         if any(reads_as(line, key) for line in lines[:HEAD_LINES]):
             return candidate
     return candidates[1] if len(candidates) > 1 else candidates[0]
@@ -138,7 +138,7 @@ def unglue_title(title: str, line: str) -> tuple[str, str, str] | None:
     "方案_<T><T>尊敬的…" under the page title "方案<T>" gives title <T>: the part
     after the separator that the site repeated is the document's own title.
     """
-    key = _squeeze(title)
+    key = squeeze(title)
     if len(key) < MIN_GLUED_TITLE:
         return None
     number = CHUNK_NUMBER.match(line)
@@ -188,7 +188,7 @@ def name_draft(draft: Draft, fallback: str | None) -> None:
     if not title:
         return
     draft.title = clean_title(title)
-    key = _squeeze(draft.title)
+    key = squeeze(draft.title)
     drop_title_repeats(draft, key)
     if draft.lines:
         glued = unglue_title(draft.title, draft.lines[0])

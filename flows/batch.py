@@ -287,9 +287,14 @@ def clean_batch(files: list[RawFile], ctx: CleanContext,
     return result
 
 
+def with_documents(records: list[FileRecord]) -> list[FileRecord]:
+    """The records whose documents are written (and indexed for dedup), in batch order."""
+    return [record for record in records if record.outcome.docs and not record.outcome.quarantine_reason]
+
+
 def sketch_documents(records: list[FileRecord]) -> None:
     """Give every record with documents the dedup sketches of its documents: one call for the batch."""
-    with_docs = [record for record in records if record.outcome.docs and not record.outcome.quarantine_reason]
+    with_docs = with_documents(records)
     sketches = sketch([doc.text for record in with_docs for doc in record.outcome.docs])
     start = 0
     for record in with_docs:

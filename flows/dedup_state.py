@@ -14,7 +14,7 @@ import logging
 import pyarrow as pa
 
 from cleaners.dedup import DEFAULT_THRESHOLD, DuplicateIndex, Sketches
-from flows.batch import FileRecord
+from flows.batch import FileRecord, with_documents
 from flows.storage import OutputStore
 
 DEDUP_STATE = "dedup"
@@ -37,7 +37,7 @@ def mark_duplicates(index: DuplicateIndex, records: list[FileRecord]) -> tuple[d
     Safe to repeat for the same batch (a retried commit): indexed documents keep their answer
     and their rows are written again.
     """
-    with_docs = [record for record in records if not record.outcome.quarantine_reason and record.outcome.docs]
+    with_docs = with_documents(records)  # the same records, in the same order, as `sketch_documents` took
     docs = [(doc.doc_id(record.file.source_path), doc.text, f"{record.file.source_path}#{doc.part_index}")
             for record in with_docs for doc in record.outcome.docs]
     if not docs:

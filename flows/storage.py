@@ -114,8 +114,8 @@ class Processed:
     """The latest committed processing of one source file.
 
     One per source file ever processed, held for the whole run: slots, and the strings every
-    row of a batch shares (pipeline version, data file) held once (`shared_strings`), keep it
-    near 250 bytes instead of 650.
+    row of a batch shares (pipeline version, data file) held once (`ManifestIndex.record`), keep
+    it near 250 bytes instead of 650.
     """
 
     raw_sha256: str

@@ -18,7 +18,7 @@ from cleaners.site_evidence import SiteLineCounts
 from cleaners.strip import (CACHED_LINE_MAX, CJK_RE, CLAUSE_RULES, DOMAIN_RE, DOMAIN_WORDS, ELLIPSIS_RE, ELLIPSIS_WORDS,
                             END_WINDOW, LINE_BUCKETS, LINE_RULES, RUN_RULES, SPAN_INLINE, SPAN_RULES, _line_hit,
                             cjk_count, is_link_list, is_prose, line_cached, repeated_watermarks, required_words,
-                            squeeze as strip_squeeze, strip_stage)
+                            strip_stage)
 from cleaners.title import clean_title
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -505,11 +505,6 @@ def test_span_rules_without_needed_words_are_skipped_only_where_none_matches_the
                                   BODY[1] * 5])
 def test_cjk_count_counts_what_the_cjk_class_matches(text):
     assert cjk_count(text) == len(CJK_RE.findall(text))
-
-
-@pytest.mark.parametrize("text", ["a b", " 中\u3000文\t", "x\xa0y\u2028z\x1c", "\u200b不是空白", ""])
-def test_squeeze_removes_what_the_regex_white_space_class_matches(text):
-    assert strip_squeeze(text) == re.sub(r"\s+", "", text)
 
 
 def test_line_cache_holds_no_line_longer_than_its_bound():

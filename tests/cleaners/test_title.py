@@ -6,8 +6,8 @@ import re
 import pytest
 
 from cleaners.document import CleanContext, Draft, Page
-from cleaners.title import (TITLE_DECORATIONS, clean_title, is_title_like, name_draft, reads_as, title_from_hint,
-                            title_stage, unglue_title)
+from cleaners.title import (TITLE_DECORATIONS, clean_title, is_title_like, name_draft, reads_as, squeeze,
+                            title_from_hint, title_stage, unglue_title)
 
 T = "在区政府常务会议上关于秋冬季大气污染综合治理攻坚行动的讲话"
 
@@ -166,3 +166,9 @@ def test_title_repeats_go_from_the_head_until_chinese_text_begins(lines, kept):
     draft = Draft(lines=list(lines))
     name_draft(draft, "在示范区生态环境保护攻坚冲刺会上的讲话VIP专享_公寻网")
     assert draft.lines == kept
+
+
+@pytest.mark.parametrize("text", ["a b", " 中\u3000文\t", "x\xa0y\u2028z\x1c", "\u200b不是空白", ""])
+def test_squeeze_removes_what_the_regex_white_space_class_matches(text):
+    """One squeeze serves title, split and strip, which used `\\s+` substitutions before."""
+    assert squeeze(text) == re.sub(r"\s+", "", text)
