@@ -12,10 +12,12 @@ and the table shows them as absent rather than as zero.
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 import time
 from collections import defaultdict
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 # (module, attribute, stage name) of plain functions to time; the first found of each name counts.
 FUNCTIONS = (
@@ -33,7 +35,11 @@ METHODS = (
     ("flows.storage", "OutputStore", "commit_batch", "write"),
     ("flows.storage", "OutputStore", "recover", "discover"),
     ("flows.storage", "OutputStore", "index", "discover"),
+    ("flows.clean_corpus", "WorkPlan", "survey", "discover"),
+    ("flows.clean_corpus", "WorkPlan", "todo", "discover"),
+    ("flows.clean_corpus", "WorkPlan", "done_in", "discover"),
 )
+_END = object()  # what `next` returns when a timed generator is done
 # Stages that run inside `batch`: the rest of `batch` is reading, hashing and assembling documents.
 INNER = ("decode", "html", "sketch")
 
@@ -49,18 +55,45 @@ class StageClock:
         self.seconds: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self._open: dict[str, int] = defaultdict(int)
         self.recipe: tuple[str, ...] = ()
 
+    @contextmanager
+    def timing(self, name: str) -> Iterator[None]:
+        """Add the block's time to `name`, unless a block of the same stage is already being timed."""
+        if self._open[name]:  # the walk's generator runs inside the planning generator: count once
+            yield
+            return
+        self._open[name] += 1
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            self._open[name] -= 1
+            self.seconds[name] += time.perf_counter() - started
+            self.cpu[name] += time.thread_time() - cpu_started
+            self.calls[name] += 1
+
     def wrap(self, name: str, fn: Callable) -> Callable:
+        """`fn` timed as stage `name`; a generator function is timed while it makes each item."""
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def timed_items(*args, **kwargs):
+                items = fn(*args, **kwargs)
+                while True:
+                    with self.timing(name):
+                        item = next(items, _END)
+                    if item is _END:
+                        return
+                    yield item
+
+            timed_items.__bench_wrapped__ = True
+            return timed_items
+
         @functools.wraps(fn)
         def timed(*args, **kwargs):
-            started, cpu_started = time.perf_counter(), time.thread_time()
-            try:
+            with self.timing(name):
                 return fn(*args, **kwargs)
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.cpu[name] += time.thread_time() - cpu_started
-                self.calls[name] += 1
 
         timed.__bench_wrapped__ = True
         return timed

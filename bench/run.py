@@ -46,7 +46,7 @@ DEFAULT_BATCH_FILES = 500
 WARMUP_TASKS = 20
 STAGE_ORDER = ("discover", "decode", "html")  # then the recipe, then these:
 STAGE_TAIL = ("read+hash+assemble", "sketch", "dedup", "write")
-STAGE_LABELS = {"discover": "discover + recover", "read+hash+assemble": "read, hash, assemble",
+STAGE_LABELS = {"discover": "walk, plan, recover", "read+hash+assemble": "read, hash, assemble",
                 "sketch": "dedup sketches (in the batch)", "dedup": "dedup lookups and index"}
 
 
@@ -162,7 +162,7 @@ def _child_loop(args) -> dict:
     import flows.storage as storage
     from cleaners.document import CleanContext
     from cleaners.pipeline import PIPELINE_VERSION
-    from flows.clean_corpus import DEFAULT_BATCH_BYTES, plan_work
+    from flows.clean_corpus import DEFAULT_BATCH_BYTES, WorkPlan
     from flows.dedup_state import load_duplicate_index, mark_duplicates
 
     totals = {"bytes": 0, "documents": 0, "quarantined": 0}
@@ -172,11 +172,10 @@ def _child_loop(args) -> dict:
     with store.lock(run_id):
         store.recover()
         dedup = load_duplicate_index(store)
-        files = batch.discover(args.raw)
-        plan = plan_work(files, store.index(), PIPELINE_VERSION)
+        plan = WorkPlan(store.index(), PIPELINE_VERSION)
         ctx = CleanContext()
-        jobs = [(chunk, ctx, plan.done_in(chunk), batch.DEFAULT_MAX_FILE_BYTES)
-                for chunk in batch.batches(plan.todo, args.batch_files, DEFAULT_BATCH_BYTES)]
+        jobs = ((chunk, ctx, plan.done_in(chunk), batch.DEFAULT_MAX_FILE_BYTES)
+                for chunk in batch.batches(plan.todo(batch.discover(args.raw)), args.batch_files, DEFAULT_BATCH_BYTES))
 
         def commit(index: int, result) -> None:
             totals["bytes"] += result.bytes_read
@@ -201,7 +200,7 @@ def _child_loop(args) -> dict:
                 for index, result in enumerate(pool.map(_clean_one_batch, jobs)):
                     commit(index, result)
     wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
-    return {"wall": wall, "cpu": cpu, "files": len(files), **totals, "stages": clock.report() if clock else None,
+    return {"wall": wall, "cpu": cpu, "files": plan.seen, **totals, "stages": clock.report() if clock else None,
             "stages_cpu": clock.report(cpu=True) if clock else None,
             "recipe": list(clock.recipe) if clock else None, "peak_rss_mb": _peak_rss_mb(),
             "workers": args.workers}

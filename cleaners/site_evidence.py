@@ -21,6 +21,7 @@ from collections import Counter
 from typing import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 TOTAL_KEY = ""  # the reserved key under which a site's page count is kept
 MAX_COUNTED_LINE = 300  # longer lines are prose, never furniture: not counted, keeps the table small
@@ -62,18 +63,6 @@ class SiteLineCounts(dict):
         """A new count of this one plus `other`, for the sites `other` has; neither is changed."""
         return SiteLineCounts({site: self.get(site, Counter()) + counter for site, counter in other.items()})
 
-    def pruned(self, min_share: float) -> "SiteLineCounts":
-        """Keep, per site, the lines on at least `min_share` of its pages (and at least two).
-
-        A line far below the share at which the strip stage calls it furniture
-        will not get there, and prose lines seen once are most of the table.
-        """
-        kept = SiteLineCounts()
-        for site, counter in self.items():
-            floor = max(2, min_share * counter.get(TOTAL_KEY, 0))
-            kept[site] = Counter({key: n for key, n in counter.items() if key == TOTAL_KEY or n >= floor})
-        return kept
-
     def pages(self, site: str) -> int:
         return self.get(site, Counter()).get(TOTAL_KEY, 0)
 
@@ -87,12 +76,27 @@ class SiteLineCounts(dict):
         return pa.table({"site": sites, "key": keys, "pages": pages}, schema=SCHEMA)
 
     @classmethod
-    def from_table(cls, table: pa.Table) -> "SiteLineCounts":
-        """Counts from a table written by `to_table`; rows of the same site and key add up."""
+    def from_table(cls, table: pa.Table, min_share: float = 0.0) -> "SiteLineCounts":
+        """Counts from a table written by `to_table`; rows of the same site and key add up.
+
+        With `min_share`, keep per site only the lines on at least that share of
+        its pages (and at least two): a line far below the share at which the
+        strip stage calls it furniture will not get there, and prose lines seen
+        once are most of the table. The rows of every batch ever committed are
+        summed and pruned in Arrow, so only what is kept becomes Python objects.
+        """
+        summed = table.group_by(["site", "key"]).aggregate([("pages", "sum")])
+        if min_share:
+            totals = summed.filter(pc.equal(summed["key"], TOTAL_KEY)).select(["site", "pages_sum"])
+            summed = summed.join(totals.rename_columns(["site", "site_pages"]), "site")
+            site_pages = pc.fill_null(summed["site_pages"], 0).cast(pa.float64())
+            floor = pc.max_element_wise(pc.multiply(site_pages, min_share), 2.0)
+            summed = summed.filter(pc.or_(pc.equal(summed["key"], TOTAL_KEY),
+                                          pc.greater_equal(summed["pages_sum"].cast(pa.float64()), floor)))
         counts = cls()
-        columns = table.select(["site", "key", "pages"]).to_pydict()
-        for site, key, count in zip(columns["site"], columns["key"], columns["pages"]):
-            counts.setdefault(site, Counter())[key] += count
+        columns = summed.select(["site", "key", "pages_sum"]).to_pydict()
+        for site, key, count in zip(columns["site"], columns["key"], columns["pages_sum"]):
+            counts.setdefault(site, Counter())[key] = count
         return counts
 
 

@@ -22,7 +22,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from cleaners.document import CleanContext
 from cleaners.decode import Undecodable
@@ -85,10 +85,10 @@ def _link_stays_inside(link: Path, root: Path) -> bool:
     return root in target.parents and target.is_file()
 
 
-def discover(raw_root: str | Path) -> list[RawFile]:
-    """Every candidate file under `raw_root`, sorted; links that leave the folder are not followed."""
+def discover(raw_root: str | Path) -> Iterator[RawFile]:
+    """Every candidate file under `raw_root`, in sorted order, one at a time (a raw folder may hold
+    millions; a run keeps none of them past its batch); links that leave the folder are not followed."""
     root = Path(raw_root).resolve()
-    found: list[RawFile] = []
     for folder, dirs, names in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
@@ -103,24 +103,21 @@ def discover(raw_root: str | Path) -> list[RawFile]:
                 stat = path.stat()
             except OSError:
                 continue
-            found.append(RawFile(str(path), _source_path(root, path), stat.st_size, stat.st_mtime))
-    return found
+            yield RawFile(str(path), _source_path(root, path), stat.st_size, stat.st_mtime)
 
 
-def batches(files: list[RawFile], max_files: int, max_bytes: int) -> list[list[RawFile]]:
-    """Cut the file list into batches of at most `max_files` files and about `max_bytes` bytes."""
-    out: list[list[RawFile]] = []
+def batches(files: Iterable[RawFile], max_files: int, max_bytes: int) -> Iterator[list[RawFile]]:
+    """Cut the files, as they come, into batches of at most `max_files` files and about `max_bytes` bytes."""
     current: list[RawFile] = []
     size = 0
     for raw in files:
         if current and (len(current) >= max_files or size + raw.size > max_bytes):
-            out.append(current)
+            yield current
             current, size = [], 0
         current.append(raw)
         size += raw.size
     if current:
-        out.append(current)
-    return out
+        yield current
 
 
 def _digest(path: str) -> str:

@@ -1,8 +1,8 @@
 """The `clean-corpus` Prefect flow: raw folder in, Parquet dataset out.
 
 The flow only orchestrates. It takes the output folder's lock, recovers what
-a killed run left, lists the raw files and keeps those not yet processed under
-this pipeline version (`plan_work`), cuts them into batches (thousands of
+a killed run left, walks the raw files and keeps those not yet processed under
+this pipeline version (`WorkPlan`), cuts them as they come into batches (thousands of
 documents per task, since a task run costs milliseconds and kilobytes of
 Prefect database), cleans batches on the chosen task runner
 (`flows.runners`), and commits each batch's output in order so that a re-run
@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -116,29 +116,51 @@ class RunSummary:
 
 @dataclass
 class WorkPlan:
-    """The files a run will clean, and what it may skip without reading them."""
+    """Which files a run cleans, decided one file at a time as the raw folder is walked.
 
-    todo: list[RawFile]
-    unchanged: int  # same path, size and mtime as their processing under this pipeline version
-    done: dict[str, str]  # source_path -> raw_sha256 already processed: skipped if the content still hashes so
+    No list of the raw folder is kept: a run's memory must not grow with it.
+    A file is skipped without being read if the manifest has it processed under
+    this pipeline version with the same size and mtime; a file that changed
+    only by stat is cleaned by a task that first hashes it and skips it if its
+    content is what was processed (`done_in`). `force` re-processes every
+    file; `rehash` skips the stat pre-check, so only content decides.
+    """
+
+    index: ManifestIndex
+    pipeline_version: str
+    force: bool = False
+    rehash: bool = False
+    seen: int = 0  # files walked by `todo`
+    unchanged: int = 0  # of those, skipped by the stat pre-check
+
+    def needs_work(self, raw: RawFile) -> bool:
+        return (self.force or self.rehash
+                or not self.index.unchanged(raw.source_path, raw.size, raw.mtime, self.pipeline_version))
+
+    def survey(self, files: Iterable[RawFile]) -> tuple[int, int]:
+        """(files, bytes) a walk would clean: the run's announced total, counted without keeping the files."""
+        count = size = 0
+        for raw in files:
+            if self.needs_work(raw):
+                count, size = count + 1, size + raw.size
+        return count, size
+
+    def todo(self, files: Iterable[RawFile]) -> Iterator[RawFile]:
+        """The files to clean, as `files` yields them; counts what it walks and skips."""
+        for raw in files:
+            self.seen += 1
+            if self.needs_work(raw):
+                yield raw
+            else:
+                self.unchanged += 1
 
     def done_in(self, batch: list[RawFile]) -> set[tuple[str, str]]:
-        """The (source_path, raw_sha256) pairs a batch's task needs (small to ship to a worker)."""
-        return {(raw.source_path, self.done[raw.source_path]) for raw in batch if raw.source_path in self.done}
-
-
-def plan_work(files: list[RawFile], index: ManifestIndex, pipeline_version: str, *, force: bool = False,
-              rehash: bool = False) -> WorkPlan:
-    """Keep the files not processed under `pipeline_version`: by stat first, then by content in the task.
-
-    `force` re-processes every file; `rehash` skips the stat pre-check, so only content decides.
-    """
-    if force:
-        return WorkPlan(list(files), 0, {})
-    todo = [raw for raw in files
-            if rehash or not index.unchanged(raw.source_path, raw.size, raw.mtime, pipeline_version)]
-    done = {raw.source_path: sha for raw in todo if (sha := index.done_sha(raw.source_path, pipeline_version))}
-    return WorkPlan(todo, len(files) - len(todo), done)
+        """The (source_path, raw_sha256) pairs of a batch already processed (small to ship to a worker)."""
+        if self.force:
+            return set()
+        done = self.index.latest(raw.source_path for raw in batch)
+        return {(source, p.raw_sha256) for source, p in done.items()
+                if p.pipeline_version == self.pipeline_version and p.raw_sha256}
 
 
 @task(name="clean-batch", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -183,10 +205,13 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
         if any(recovered.values()):
             logger.info("recovered from an interrupted run: %s", recovered)
         dedup = load_duplicate_index(store)
-        files = [raw_file for raw_file in discover(raw) if select is None or select(raw_file)]
-        plan = plan_work(files, store.index(), PIPELINE_VERSION, force=force, rehash=rehash)
-        progress.run_started(len(plan.todo), sum(raw_file.size for raw_file in plan.todo))
-        summary = RunSummary(run_id=run_id, files=len(files), skipped=plan.unchanged)
+
+        def selected() -> Iterator[RawFile]:
+            return (raw_file for raw_file in discover(raw) if select is None or select(raw_file))
+
+        plan = WorkPlan(store.index(), PIPELINE_VERSION, force=force, rehash=rehash)
+        progress.run_started(*plan.survey(selected()))
+        summary = RunSummary(run_id=run_id)
         ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars},
                            site_lines=load_site_lines(store))
         with task_submitter(runner) as submit:
@@ -196,7 +221,7 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
                 return submit(clean_batch_task, {"files": quote(batch), "ctx": quote(ctx),
                                                  "done": quote(plan.done_in(batch)), "max_file_bytes": max_file_bytes})
 
-            cut = batches(plan.todo, batch_files, batch_bytes)
+            cut = batches(plan.todo(selected()), batch_files, batch_bytes)
             for index, (batch, future) in enumerate(in_order(cut, clean, runner.in_flight)):
                 # The whole batch's answer is the future already submitted; only a failed batch is
                 # cleaned again, file by file, so one bad file costs only itself.
@@ -207,6 +232,7 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
                                                             quote(dedup))
                 summary.add(result)
                 logger.info("batch %d: %s", index, progress.batch_done(batch, result))
+        summary.files, summary.skipped = plan.seen, summary.skipped + plan.unchanged
         summary.seconds = time.perf_counter() - started
         if summary.unaccounted():
             raise RuntimeError(f"file accounting failed: {summary.unaccounted()} files unaccounted for "

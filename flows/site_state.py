@@ -25,7 +25,7 @@ def load_site_lines(store: OutputStore) -> SiteLineCounts:
     table = store.read_state(SITE_LINES_STATE)
     if not table.num_rows:
         return SiteLineCounts()
-    return SiteLineCounts.from_table(table).pruned(PRUNE_SHARE)
+    return SiteLineCounts.from_table(table, PRUNE_SHARE)
 
 
 def site_lines_state(counts: SiteLineCounts) -> dict[str, pa.Table]:

@@ -36,8 +36,10 @@ lost file. Recovery and commits assume one writer at a time: `OutputStore.lock`.
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,6 +54,7 @@ QUARANTINE = "quarantine"
 STATE = "_state"
 MANIFEST = f"{STATE}/manifest"
 TMP_SUFFIX = ".tmp"
+SQL_VARIABLES = 500  # source paths asked of the manifest index per query, well under SQLite's limit
 # Parquet key-value metadata of a manifest file: JSON list of [temporary, final] paths relative to OUT.
 STAGED_KEY = b"corpus_clean.staged"
 
@@ -111,12 +114,7 @@ MANIFEST_SCHEMA = pa.schema([
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """The latest committed processing of one source file.
-
-    One per source file ever processed, held for the whole run: slots, and the strings every
-    row of a batch shares (pipeline version, data file) held once (`ManifestIndex.record`), keep
-    it near 250 bytes instead of 650.
-    """
+    """The latest committed processing of one source file."""
 
     raw_sha256: str
     pipeline_version: str
@@ -126,27 +124,72 @@ class Processed:
     quarantine_file: str | None
 
 
-@dataclass
 class ManifestIndex:
-    """The latest processing of every source file, from the manifest: what is done and where it lives."""
+    """The latest processing of every source file, from the manifest: what is done and where it lives.
 
-    latest: dict[str, Processed] = field(default_factory=dict)
-    next_seq: int = 0
+    One row per source file ever processed, so it grows with the dataset: it is
+    kept in a private temporary SQLite database (on disk, deleted when the index
+    goes; SQLite caches a few MB of it), not in Python objects (about 250 bytes a
+    file), so that a run's memory does not grow with the number of files. A
+    row replaces the one of its source only if its commit is not older, so
+    manifest files may be recorded in any order.
+    """
+
+    def __init__(self) -> None:
+        self.next_seq = 0
+        self._lock = threading.Lock()  # one connection; the flow's commits and plans may run on other threads
+        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE latest (source_path TEXT PRIMARY KEY, raw_sha256 TEXT, pipeline_version TEXT,"
+                         " size INTEGER, mtime REAL, documents_file TEXT, quarantine_file TEXT, commit_seq INTEGER)"
+                         " WITHOUT ROWID")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM latest").fetchone()[0]
 
     def record(self, manifest: pa.Table) -> None:
-        """Take each manifest row (in commit order) as its source file's latest processing."""
-        shared: dict[str, str] = {}
+        """Take each manifest row as its source file's latest processing unless a later commit is recorded.
+
+        Rows of one commit (or without `commit_seq`, written before it existed) are taken in table order.
+        """
         columns = [manifest.column(name).to_pylist() for name in
                    ("source_path", "raw_sha256", "pipeline_version", "size", "mtime", "documents_file",
                     "quarantine_file")]
-        for source, sha, version, size, mtime, documents_file, quarantine_file in zip(*columns):
-            self.latest[source] = Processed(sha, shared.setdefault(version, version), size, mtime,
-                                            documents_file and shared.setdefault(documents_file, documents_file),
-                                            quarantine_file and shared.setdefault(quarantine_file, quarantine_file))
+        seqs = (manifest.column("commit_seq").to_pylist() if "commit_seq" in manifest.column_names
+                else [None] * manifest.num_rows)
+        rows = zip(*columns, (-1 if seq is None else seq for seq in seqs))
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_path) DO UPDATE SET"
+                " raw_sha256 = excluded.raw_sha256, pipeline_version = excluded.pipeline_version,"
+                " size = excluded.size, mtime = excluded.mtime, documents_file = excluded.documents_file,"
+                " quarantine_file = excluded.quarantine_file, commit_seq = excluded.commit_seq"
+                " WHERE excluded.commit_seq >= latest.commit_seq", rows)
+            self._db.execute("COMMIT")
+        if seqs:
+            self.next_seq = max(self.next_seq, max((seq for seq in seqs if seq is not None), default=-1) + 1)
+
+    def latest(self, sources: Iterable[str]) -> dict[str, Processed]:
+        """The latest processing of each of `sources` that was processed."""
+        found: dict[str, Processed] = {}
+        sources = list(sources)
+        with self._lock:
+            for start in range(0, len(sources), SQL_VARIABLES):
+                part = sources[start:start + SQL_VARIABLES]
+                query = ("SELECT source_path, raw_sha256, pipeline_version, size, mtime, documents_file,"
+                         f" quarantine_file FROM latest WHERE source_path IN ({','.join('?' * len(part))})")
+                found.update((row[0], Processed(*row[1:])) for row in self._db.execute(query, part))
+        return found
+
+    def get(self, source_path: str) -> Processed | None:
+        return self.latest([source_path]).get(source_path)
 
     def done_sha(self, source_path: str, pipeline_version: str) -> str | None:
         """The raw_sha256 whose rows are current for `source_path`, if `pipeline_version` made them."""
-        p = self.latest.get(source_path)
+        p = self.get(source_path)
         return p.raw_sha256 if p is not None and p.pipeline_version == pipeline_version and p.raw_sha256 else None
 
     def unchanged(self, source_path: str, size: int, mtime: float, pipeline_version: str) -> bool:
@@ -155,7 +198,7 @@ class ManifestIndex:
         A cheap pre-check, so a scheduled run need not hash the whole raw folder; a file rewritten
         in place with the same size and mtime escapes it (use a content check, `rehash`, for that).
         """
-        p = self.latest.get(source_path)
+        p = self.get(source_path)
         return (p is not None and p.raw_sha256 != "" and p.pipeline_version == pipeline_version
                 and p.size == size and p.mtime == mtime)
 
@@ -219,16 +262,13 @@ class OutputStore:
         return self._index
 
     def _load_index(self) -> ManifestIndex:
-        table = self.read(MANIFEST, schema=MANIFEST_SCHEMA)
+        """Every committed manifest row, a record batch at a time (the manifest grows with the dataset)."""
         index = ManifestIndex()
-        if not table.num_rows:
-            return index
-        table = table.drop_columns(["data_files"])
-        table = table.set_column(table.schema.get_field_index("commit_seq"), "commit_seq",
-                                 pc.fill_null(table.column("commit_seq"), -1))
-        table = table.sort_by([("commit_seq", "ascending")])
-        index.record(table)
-        index.next_seq = pc.max(table.column("commit_seq")).as_py() + 1
+        files = self._data_files(MANIFEST)
+        if files:
+            dataset = ds.dataset(files, format="parquet", filesystem=self.fs, schema=MANIFEST_SCHEMA)
+            for batch in dataset.to_batches(columns=[f.name for f in MANIFEST_SCHEMA if f.name != "data_files"]):
+                index.record(pa.Table.from_batches([batch]))
         return index
 
     def _rewrite(self, new_rows: pa.Table, homes: dict[str, str], own_file: str, schema: pa.Schema,
@@ -262,7 +302,7 @@ class OutputStore:
         """
         index = self.index()
         sources = set(batch.manifest.column("source_path").to_pylist())
-        previous = {s: index.latest[s] for s in sources if s in index.latest}
+        previous = index.latest(sources)
         staged: dict[str, pa.Table] = {}  # final path -> content
         placement: dict[str, dict[str, str]] = {}
         for name, table, schema, home_of in (
@@ -295,7 +335,6 @@ class OutputStore:
         for tmp, final_data in pairs:
             self.fs.move(tmp, final_data)
         index.record(manifest)
-        index.next_seq += 1
 
     def _staged_by(self, batch_id: str) -> dict[str, str] | None:
         """{temporary: final} (absolute) that a committed batch's manifest lists; None if not committed."""

@@ -162,22 +162,71 @@ def test_threshold_outside_0_1_is_refused():
 
 
 @pytest.mark.parametrize("max_run", [1, 7, 1 << 21])  # runs never merged, merged up to 7 entries, always merged
-def test_key_table_finds_every_row_with_a_key_whatever_the_runs(max_run, monkeypatch):
+@pytest.mark.parametrize("add_order", ["rows in order", "rows shuffled"])  # a reloaded index adds files in any order
+@pytest.mark.parametrize("lookup_keys", [3, 4096])  # keys gathered at a time
+def test_key_table_finds_every_row_with_a_key_whatever_the_runs(max_run, add_order, lookup_keys, monkeypatch):
     monkeypatch.setattr(KeyTable, "MAX_RUN", max_run)
+    monkeypatch.setattr(KeyTable, "LOOKUP_KEYS", lookup_keys)
     keys = np.random.default_rng(0).integers(0, 50, (40, 4)).astype(np.uint32)
-    expected: dict[int, set[int]] = {}
+    docs = list(range(len(keys)))
+    if add_order == "rows shuffled":
+        np.random.default_rng(1).shuffle(docs)
+    expected: dict[int, list[int]] = {}
     added, bulk = KeyTable(), KeyTable()
+    for doc in docs:
+        added.add(keys[doc], np.full(keys.shape[1], doc))
     for doc, row in enumerate(keys):
-        added.add(row, np.full(len(row), doc))
-        for key in row.tolist():
-            expected.setdefault(key, set()).add(doc)
+        for key in sorted(set(row.tolist())):
+            expected.setdefault(key, []).append(doc)
     bulk.add(keys.reshape(-1), np.repeat(np.arange(len(keys)), keys.shape[1]))
     lookup_added, lookup_bulk = added.lookup(np.arange(50)), bulk.lookup(np.arange(50))
-    assert (lookup_added.counts == [(keys == key).sum() for key in range(50)]).all()  # entries, not rows
+    assert lookup_added.counts.tolist() == [len(expected.get(key, [])) for key in range(50)]  # rows, once each
     for key in range(50):
-        assert set(lookup_added.rows(key, key + 1).tolist()) == set(lookup_bulk.rows(key, key + 1).tolist()) \
-            == expected.get(key, set())
+        assert lookup_added.rows(key, key + 1).tolist() == lookup_bulk.rows(key, key + 1).tolist() \
+            == expected.get(key, [])  # in row order
     assert len(added) == len(bulk) == keys.size
+    by_doc = added.lookup(keys[:5].reshape(-1), group=keys.shape[1])  # each document's keys together
+    for doc in range(5):
+        assert by_doc.rows(doc, doc + 1).tolist() == sorted({row for key in keys[doc].tolist()
+                                                             for row in expected[key]})
+
+
+@pytest.mark.parametrize("max_run", [1, 7, 1 << 21])
+@pytest.mark.parametrize("cap", [1, 2, 5])
+@pytest.mark.parametrize("per_add", [1, 7])  # documents a batch
+def test_a_capped_key_table_keeps_each_keys_earliest_rows_only(max_run, cap, per_add, monkeypatch):
+    monkeypatch.setattr(KeyTable, "MAX_RUN", max_run)
+    keys = np.random.default_rng(2).integers(0, 6, (60, 3)).astype(np.uint32)
+    table = KeyTable(cap=cap)
+    for start in range(0, len(keys), per_add):
+        part = keys[start:start + per_add]
+        table.add(part.reshape(-1), np.repeat(np.arange(start, start + len(part)), keys.shape[1]))
+    queries = np.array([0, 3, 3, 5, 9], dtype=np.uint32)  # a key asked twice, a key never added
+    lookup = table.lookup(queries)
+    for n, key in enumerate(queries.tolist()):
+        entries = [doc for doc, row in enumerate(keys) for k in row.tolist() if k == key]  # a doc may hold it twice
+        assert lookup.rows(n, n + 1).tolist() == list(dict.fromkeys(entries[:cap]))
+    assert len(table) == sum(min(cap, int((keys == key).sum())) for key in range(6))  # nothing more is stored
+    with pytest.raises(ValueError, match="in order"):
+        table.add(np.array([1], dtype=np.uint32), np.array([3]))
+
+
+def test_copies_past_the_band_cap_still_point_at_the_first_original(monkeypatch):
+    """A cluster larger than `BAND_ROWS`: later copies find it through its earliest members."""
+    monkeypatch.setattr(DuplicateIndex, "BAND_ROWS", 2)
+    speech = seed_speeches()[4]
+    sentences = speech.split("。")
+    copies = [("original", speech, None)]
+    copies += [(f"copy-{n}", "。".join(s + ("又" * n if i == n else "") for i, s in enumerate(sentences)), None)
+               for n in range(1, 12)]  # each a different small change
+    incremental = DuplicateIndex()
+    first = incremental.assign(copies[:6])
+    persisted = incremental.to_table()
+    reloaded = DuplicateIndex.from_table(persisted.take(np.arange(persisted.num_rows)[::-1]))  # files in any order
+    rest = incremental.assign(copies[6:])
+    assert first | rest == {doc_id: "original" for doc_id, _, _ in copies[1:]}
+    assert reloaded.assign(copies[6:]) == rest
+    assert reloaded.to_table().drop_columns(["added_at"]).equals(incremental.to_table().drop_columns(["added_at"]))
 
 
 @pytest.mark.parametrize("mask", [0x3, 0x1])  # 2 or 1 distinct fingerprints: every lookup finds (nearly) every row
@@ -200,6 +249,8 @@ def test_fingerprint_collisions_and_read_steps_change_no_answer(mask, first_chec
         return first, rest, table.drop_columns(["added_at"])
 
     wide = answers()
+    # A band key keeps its 64 earliest rows, counted by fingerprint: at 1 or 2 bits all bands share a few.
+    monkeypatch.setattr(DuplicateIndex, "BAND_ROWS", None)
     monkeypatch.setattr(dedup, "FINGERPRINT_MASK", mask)
     monkeypatch.setattr(DuplicateIndex, "FIRST_CHECK", first_check)
     monkeypatch.setattr(DuplicateIndex, "MOST_CHECKED", most_checked)

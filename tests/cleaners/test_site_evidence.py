@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -78,8 +79,29 @@ def test_table_round_trip_through_parquet(tmp_path):
 def test_from_table_adds_rows_of_the_same_key():
     first = count_page_lines("a", ["菜单"]).to_table()
     second = count_page_lines("a", ["菜单", "新栏目"]).to_table()
-    import pyarrow as pa
-
     both = SiteLineCounts.from_table(pa.concat_tables([first, second]))
     assert both["a"][line_key("菜单")] == 2
     assert both.pages("a") == 2
+
+
+def _pages(site: str, pages: int, lines: dict[str, int]) -> list[pa.Table]:
+    """The tables of `pages` pages of `site`, each committed by a batch of its own; line -> pages holding it."""
+    return [count_page_lines(site, [line for line, on in lines.items() if n < on]).to_table() for n in range(pages)]
+
+
+# (pages of the site, {line: pages holding it}, min_share, lines kept)
+PRUNE_CASES = [
+    (10, {"菜单": 8, "正文一": 1, "半数": 5, "四页": 4}, 0.5, {"菜单", "半数"}),  # floor 5
+    (10, {"菜单": 8, "正文一": 1, "两页": 2}, 0.05, {"菜单", "两页"}),  # floor max(2, 0.5) = 2
+    (2, {"菜单": 2, "正文一": 1}, 0.5, {"菜单"}),
+    (3, {"菜单": 3, "正文一": 1}, 0.0, {"菜单", "正文一"}),  # no pruning
+]
+
+
+@pytest.mark.parametrize("pages, lines, min_share, kept", PRUNE_CASES)
+def test_from_table_keeps_lines_on_a_share_of_their_sites_pages(pages, lines, min_share, kept):
+    other = _pages("b", 40, {"菜单": 1})  # another site's share does not move site a's floor
+    loaded = SiteLineCounts.from_table(pa.concat_tables(_pages("a", pages, lines) + other), min_share)
+    assert set(loaded["a"]) - {TOTAL_KEY} == {line_key(line) for line in kept}
+    assert loaded.pages("a") == pages and loaded.pages("b") == 40
+    assert all(loaded["a"][line_key(line)] == lines[line] for line in kept)

@@ -91,7 +91,7 @@ def _files(tmp_path: Path, contents: dict[str, bytes]) -> list[RawFile]:
     (raw / "site").mkdir(parents=True, exist_ok=True)
     for name, data in contents.items():
         (raw / "site" / name).write_bytes(data)
-    return discover(raw)
+    return list(discover(raw))
 
 
 # Off the main thread a running C call (one regex match) cannot be interrupted (see `time_budget`),
@@ -198,7 +198,7 @@ def test_every_record_with_documents_carries_its_documents_sketches(tmp_path):
     (raw / "merged.txt").write_text(merged * 3, encoding="utf-8")
     (raw / "speech.txt").write_text(SPEECH, encoding="utf-8")
     (raw / "empty.txt").write_bytes(b"")
-    result = clean_batch(discover(tmp_path / "raw"), CleanContext())
+    result = clean_batch(list(discover(tmp_path / "raw")), CleanContext())
     by_name = {Path(record.file.path).name: record for record in result.records}
     assert by_name["empty.txt"].outcome.quarantine_reason and by_name["empty.txt"].sketches is None
     for name in ("merged.txt", "speech.txt"):

@@ -24,8 +24,8 @@ def raw_batches(tmp_path):
     pages = sorted((RAW_SAMPLE / "2026-11-20").glob("*.txt"))[:3] + [RAW_SAMPLE / "2026-11-22" / "scan_upload.txt"]
     for page in pages:
         shutil.copyfile(page, tmp_path / page.name)
-    files = discover(tmp_path)
-    return files, batches(files, max_files=2, max_bytes=1 << 30)
+    files = list(discover(tmp_path))
+    return files, list(batches(files, max_files=2, max_bytes=1 << 30))
 
 
 def _run(files, parts) -> list[str]:

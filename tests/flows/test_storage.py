@@ -6,6 +6,7 @@ own code runs exactly as in production.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from pyarrow import fs as pafs
 
 from cleaners.pipeline import CleanDoc, FileOutcome
 from flows.batch import FileRecord, RawFile
-from flows.clean_corpus import plan_work
-from flows.storage import MANIFEST, ManifestIndex, OutputStore, Processed, batch_output
+from flows.clean_corpus import WorkPlan
+from flows.storage import MANIFEST, MANIFEST_SCHEMA, ManifestIndex, OutputStore, Processed, batch_output
 
 WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -138,11 +139,13 @@ def test_reprocessed_files_replace_their_rows_in_place_and_the_index_follows(tmp
     assert _quarantined(out) == []  # c.txt's quarantine row went when it got documents
     # a.txt's new rows went into the file that held its old ones: one rename swapped them.
     index = OutputStore(str(out)).index()
-    assert index.latest["a.txt"].documents_file == index.latest["b.txt"].documents_file
-    assert index.latest["a.txt"].documents_file.endswith(first_files[0])
-    assert index.latest["d.txt"].documents_file.endswith("b2.parquet")
-    assert index.latest["a.txt"].raw_sha256 == "sha-a.txt-甲二" and index.next_seq == 2
-    assert store.index().latest == index.latest  # the running store kept its index current
+    latest = index.latest(["a.txt", "b.txt", "c.txt", "d.txt", "never.txt"])
+    assert latest["a.txt"].documents_file == latest["b.txt"].documents_file
+    assert latest["a.txt"].documents_file.endswith(first_files[0])
+    assert latest["d.txt"].documents_file.endswith("b2.parquet")
+    assert latest["a.txt"].raw_sha256 == "sha-a.txt-甲二" and index.next_seq == 2
+    assert "never.txt" not in latest and len(index) == len(latest) == 4
+    assert store.index().latest(latest) == latest  # the running store kept its index current
 
 
 def test_a_retried_commit_gives_the_same_dataset(tmp_path):
@@ -156,8 +159,17 @@ def test_a_retried_commit_gives_the_same_dataset(tmp_path):
     assert not [p for p in out.rglob("*.tmp")]
 
 
+def _manifest(seq: int | None, **latest: Processed) -> pa.Table:
+    """Manifest rows of one commit (`seq`, None: written before commits were numbered)."""
+    rows = [{"source_path": name.replace("_", "."), **{f: getattr(p, f) for f in Processed.__slots__},
+             "commit_seq": seq} for name, p in latest.items()]
+    return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
+
+
 def _index(**latest: Processed) -> ManifestIndex:
-    return ManifestIndex(latest={k.replace("_", "."): v for k, v in latest.items()}, next_seq=1)
+    index = ManifestIndex()
+    index.record(_manifest(0, **latest))
+    return index
 
 
 DONE = Processed("sha-a", "v1", 10, 5.0, "documents/x.parquet", None)
@@ -171,11 +183,26 @@ DONE = Processed("sha-a", "v1", 10, 5.0, "documents/x.parquet", None)
     (10, 5.0, "v1", False, True, ["a.txt"], {("a.txt", "sha-a")}),  # rehash: content decides
     (10, 5.0, "v1", True, False, ["a.txt"], set()),  # force: redo
 ])
-def test_plan_work(size, mtime, version, force, rehash, todo, done):
+def test_work_plan(size, mtime, version, force, rehash, todo, done):
     files = [RawFile("/raw/a.txt", "a.txt", size, mtime), RawFile("/raw/new.txt", "new.txt", 3, 1.0)]
-    plan = plan_work(files, _index(a_txt=DONE), version, force=force, rehash=rehash)
-    assert [f.source_path for f in plan.todo] == todo + ["new.txt"]
-    assert plan.done_in(plan.todo) == done and plan.unchanged == 2 - len(plan.todo)
+    plan = WorkPlan(_index(a_txt=DONE), version, force=force, rehash=rehash)
+    announced = plan.survey(iter(files))
+    todo_files = list(plan.todo(iter(files)))
+    assert [f.source_path for f in todo_files] == todo + ["new.txt"]
+    assert announced == (len(todo_files), sum(f.size for f in todo_files))
+    assert plan.done_in(todo_files) == done and plan.seen == 2 and plan.unchanged == 2 - len(todo_files)
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_manifest_index_keeps_the_latest_commit_whatever_order_manifests_are_read_in(order):
+    commits = [_manifest(None, a_txt=DONE),  # written before commits were numbered: oldest
+               _manifest(3, a_txt=replace(DONE, raw_sha256="sha-3"), b_txt=DONE),
+               _manifest(7, a_txt=replace(DONE, raw_sha256="sha-7"))]
+    index = ManifestIndex()
+    for n in order:
+        index.record(commits[n])
+    latest = index.latest(["a.txt", "b.txt"])
+    assert latest["a.txt"].raw_sha256 == "sha-7" and latest["b.txt"] == DONE and index.next_seq == 8
 
 
 def test_manifest_written_before_a_column_existed_reads_it_as_null(tmp_path):
@@ -184,7 +211,7 @@ def test_manifest_written_before_a_column_existed_reads_it_as_null(tmp_path):
     pq.write_table(pa.table({"raw_sha256": ["s"], "source_path": ["old.txt"], "pipeline_version": ["v0"]}),
                    folder / "old.parquet")
     index = OutputStore(str(tmp_path / "out")).index()
-    assert index.latest["old.txt"] == Processed("s", "v0", None, None, None, None)
+    assert index.get("old.txt") == Processed("s", "v0", None, None, None, None)
     assert index.next_seq == 0
 
 
