@@ -313,11 +313,20 @@ class KeyTable:
                 ends = np.cumsum(part_lengths)
                 positions = np.repeat(low[part] - (ends - part_lengths), part_lengths) + np.arange(ends[-1])
                 rows = run_rows[positions].astype(np.uint64)
-                found.append(np.unique(np.repeat(owners[part], part_lengths) | rows))
-        pairs = np.unique(np.concatenate(found))  # by group, then row
+                found.append(distinct(np.repeat(owners[part], part_lengths) | rows))
+        pairs = distinct(np.concatenate(found))  # by group, then row
         counts = np.bincount((pairs >> np.uint64(32)).astype(np.int64), minlength=-(-len(keys) // group))
         rows = (pairs & np.uint64(0xFFFF_FFFF)).astype(np.int32)
         return Lookup(counts, np.concatenate([[0], np.cumsum(counts)]), rows)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: `np.unique` without its hash table, which is 10x slower on
+    a million 64-bit values with many repeats (numpy 2.4)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def key_then_row(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import cleaners.dedup as dedup
-from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, Sketches, signature, signatures,
-                            sketch, text_key)
+from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, Sketches, distinct, signature,
+                            signatures, sketch, text_key)
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
 from cleaners.split import split_stage
@@ -297,3 +297,8 @@ def test_sketches_made_beforehand_give_the_same_answers(case, make):
 def test_sketches_of_two_schemes_are_not_joined():
     with pytest.raises(ValueError):
         Sketches.joined([sketch(["一二三四五六"]), sketch(["一二三四五六"], MinHashScheme(ngram=3))])
+
+
+@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 2, 1], [2**63 + 5, 1, 2**63 + 5]])
+def test_distinct_is_the_sorted_set(values):
+    assert distinct(np.array(values, dtype=np.uint64)).tolist() == sorted(set(values))
