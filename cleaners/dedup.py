@@ -264,7 +264,7 @@ class KeyTable:
     def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
         if not len(keys):
             return
-        order = np.lexsort((rows, keys))
+        order = np.lexsort((rows, keys))  # by key, then row: a capped key keeps its earliest rows
         new_keys, new_rows = keys[order].astype(np.uint32), rows[order].astype(np.int32)
         if self.cap is not None:
             if int(new_rows.min()) < self._next_row:
@@ -275,8 +275,8 @@ class KeyTable:
             new_keys, new_rows = new_keys[keep], new_rows[keep]
         while (self._runs and len(self._runs[-1]) <= len(new_keys)
                and (len(self._runs[-1]) + len(new_keys) <= self.MAX_RUN or len(self._runs) > self.MAX_RUNS)):
-            old_keys, old_rows = self._runs.pop().read()
-            at = np.searchsorted(key_then_row(old_keys, old_rows), key_then_row(new_keys, new_rows))
+            old_keys, old_rows = self._runs.pop().read()  # a lookup sorts what it finds: rows keep no order
+            at = np.searchsorted(old_keys, new_keys, side="right")
             new_keys, new_rows = np.insert(old_keys, at, new_keys), np.insert(old_rows, at, new_rows)
         self._runs.append(SortedRun(new_keys, new_rows))
 
@@ -284,7 +284,7 @@ class KeyTable:
         """How many entries each of the sorted `keys` has in the table."""
         held = np.zeros(len(keys), dtype=np.int64)
         for run in self._runs:
-            run_keys = run.read()[0]
+            run_keys = run.keys()
             held += np.searchsorted(run_keys, keys, side="right") - np.searchsorted(run_keys, keys, side="left")
         return held
 
@@ -329,11 +329,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def key_then_row(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """One uint64 per entry that sorts as (key, row) does: what a merge of two runs searches."""
-    return (keys.astype(np.uint64) << np.uint64(32)) | rows.astype(np.uint64)
-
-
 def rank_among_equals(keys: np.ndarray) -> np.ndarray:
     """For sorted `keys`, each entry's position among the entries with its key (0 for the first)."""
     positions = np.arange(len(keys))
@@ -354,11 +349,19 @@ class SortedRun:
         return self._length
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
-        size = 4 * self._length
-        data = os.pread(self._file.fileno(), 2 * size, 0)
-        if len(data) != 2 * size:
+        data = self._pread(2)
+        return np.frombuffer(data, np.uint32, self._length), np.frombuffer(data, np.int32, self._length, 4 * self._length)
+
+    def keys(self) -> np.ndarray:
+        """The keys alone: half the bytes of `read`, for a count."""
+        return np.frombuffer(self._pread(1), np.uint32, self._length)
+
+    def _pread(self, halves: int) -> bytes:
+        size = halves * 4 * self._length
+        data = os.pread(self._file.fileno(), size, 0)
+        if len(data) != size:
             raise RuntimeError("dedup key run: the temporary file was cut short")
-        return np.frombuffer(data, np.uint32, self._length), np.frombuffer(data, np.int32, self._length, size)
+        return data
 
 
 @dataclass(frozen=True)

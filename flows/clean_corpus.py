@@ -158,9 +158,7 @@ class WorkPlan:
         """The (source_path, raw_sha256) pairs of a batch already processed (small to ship to a worker)."""
         if self.force:
             return set()
-        done = self.index.latest(raw.source_path for raw in batch)
-        return {(source, p.raw_sha256) for source, p in done.items()
-                if p.pipeline_version == self.pipeline_version and p.raw_sha256}
+        return set(self.index.done((raw.source_path for raw in batch), self.pipeline_version).items())
 
 
 @task(name="clean-batch", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)

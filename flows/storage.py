@@ -123,6 +123,10 @@ class Processed:
     documents_file: str | None
     quarantine_file: str | None
 
+    def done_under(self, pipeline_version: str) -> bool:
+        """Whether `pipeline_version` made the file's current rows (an unread file has no raw_sha256)."""
+        return bool(self.raw_sha256) and self.pipeline_version == pipeline_version
+
 
 class ManifestIndex:
     """The latest processing of every source file, from the manifest: what is done and where it lives.
@@ -187,10 +191,9 @@ class ManifestIndex:
     def get(self, source_path: str) -> Processed | None:
         return self.latest([source_path]).get(source_path)
 
-    def done_sha(self, source_path: str, pipeline_version: str) -> str | None:
-        """The raw_sha256 whose rows are current for `source_path`, if `pipeline_version` made them."""
-        p = self.get(source_path)
-        return p.raw_sha256 if p is not None and p.pipeline_version == pipeline_version and p.raw_sha256 else None
+    def done(self, sources: Iterable[str], pipeline_version: str) -> dict[str, str]:
+        """{source: raw_sha256} of those of `sources` whose current rows `pipeline_version` made."""
+        return {source: p.raw_sha256 for source, p in self.latest(sources).items() if p.done_under(pipeline_version)}
 
     def unchanged(self, source_path: str, size: int, mtime: float, pipeline_version: str) -> bool:
         """True if the file was processed under `pipeline_version` and its size and mtime are the same.
@@ -199,8 +202,7 @@ class ManifestIndex:
         in place with the same size and mtime escapes it (use a content check, `rehash`, for that).
         """
         p = self.get(source_path)
-        return (p is not None and p.raw_sha256 != "" and p.pipeline_version == pipeline_version
-                and p.size == size and p.mtime == mtime)
+        return p is not None and p.done_under(pipeline_version) and p.size == size and p.mtime == mtime
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
