@@ -135,8 +135,12 @@ class OutputLock:
         return live
 
     def _write_claim(self) -> None:
-        with self.fs.open_output_stream(self.claim_path) as sink:
+        """Write the claim beside its name, then rename it there: a heartbeat rewrites the file while
+        other runs read it, and a reader of a file being written would see no holder it can name."""
+        written = f"{self.claim_path}.writing"  # not `.json`: `_claims` skips it
+        with self.fs.open_output_stream(written) as sink:
             sink.write(json.dumps(asdict(self.claim)).encode())
+        self.fs.move(written, self.claim_path)
 
     def _refused(self, holders: list[Claim | None]) -> OutputLocked:
         holder = next((h for h in holders if h), None)

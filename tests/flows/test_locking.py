@@ -113,3 +113,17 @@ def test_a_run_started_while_another_holds_the_folder_is_refused_and_leaves_it_a
         assert not (out / "documents").exists() and not (out / "_state" / "manifest").exists()
     assert refused.returncode == EXIT_LOCKED, refused.stderr[-3000:]
     assert "is locked by pid" in refused.stderr and "run the-running-one" in refused.stderr
+
+
+def test_a_claim_read_while_its_heartbeat_rewrites_it_names_its_holder(tmp_path):
+    """Another run reads the claim files while the holder's heartbeat rewrites its own: it must
+    always read a whole claim (a half-written one made the refusal name no holder)."""
+    reader = _lock(tmp_path, "reader")
+    with _lock(tmp_path, "holder") as holder:
+        deadline = time.monotonic() + 1.0  # about 20 heartbeats
+        reads = 0
+        while time.monotonic() < deadline:
+            claims = [claim for _, claim, _ in reader._claims()]
+            assert [claim and claim.token for claim in claims] == [holder.claim.token], claims
+            reads += 1
+        assert reads > 20
