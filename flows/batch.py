@@ -15,6 +15,7 @@ is limited inside the recipe (`cleaners.limits`), configured through
 from __future__ import annotations
 
 import ctypes
+import gc
 import hashlib
 import os
 import signal
@@ -35,6 +36,11 @@ DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 # Far above what a real page needs (a 5 MB page of 100,000 lines cleans in about a minute on a busy
 # core, an ordinary page in milliseconds), low enough that one pathological file cannot hold a run.
 DEFAULT_MAX_FILE_SECONDS = 300.0
+# Python's cycle collector runs whenever 700 more container objects have been made than freed. Cleaning
+# makes millions of short-lived tuples and lists, so on the benchmark's corpus it ran about 370 times
+# per 2,500 files and took 5-6 % of the CPU; after this many it runs 10 times and takes under 2 %,
+# with the same peak memory (what it frees is the odd reference cycle, not the batch's data).
+BATCH_GC_THRESHOLD = 20_000
 
 Cleaner = Callable[[bytes, str, CleanContext], FileOutcome]
 T = TypeVar("T")
@@ -237,6 +243,20 @@ def _read(raw: RawFile, max_file_bytes: int) -> tuple[str, bytes | None]:
     return hashlib.sha256(data).hexdigest(), data
 
 
+@contextmanager
+def rare_collections(threshold: int = BATCH_GC_THRESHOLD) -> Iterator[None]:
+    """Run the block with the cycle collector's first threshold raised to `threshold` (see
+    BATCH_GC_THRESHOLD), then put back what it was; a higher one, or 0 (collection switched off),
+    is left as it is. The setting is the process's, so a block in another thread meanwhile shares it."""
+    before = gc.get_threshold()
+    if 0 < before[0] < threshold:
+        gc.set_threshold(threshold, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def clean_batch(files: list[RawFile], ctx: CleanContext,
                 done: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -251,6 +271,12 @@ def clean_batch(files: list[RawFile], ctx: CleanContext,
     budget off). `cleaner` replaces the recipe for a file's second half (tests put a
     hostile stage there).
     """
+    with rare_collections():
+        return _clean_batch(files, ctx, done, max_file_bytes, max_file_seconds, cleaner)
+
+
+def _clean_batch(files: list[RawFile], ctx: CleanContext, done: set[tuple[str, str]] | frozenset[tuple[str, str]],
+                 max_file_bytes: int, max_file_seconds: float | None, cleaner: Cleaner | None) -> BatchResult:
     if max_file_seconds is None:
         max_file_seconds = ctx.options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
     result = BatchResult()

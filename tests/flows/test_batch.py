@@ -5,6 +5,7 @@ are checked in tests/cleaners); everything around it — reading, budgets, quara
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import threading
@@ -16,7 +17,8 @@ import pytest
 from cleaners.dedup import sketch
 from cleaners.document import CleanContext
 from cleaners.pipeline import clean_bytes
-from flows.batch import BatchResult, FileRecord, RawFile, clean_batch, clean_with_fallback, discover
+from flows.batch import (BATCH_GC_THRESHOLD, BatchResult, FileRecord, RawFile, clean_batch, clean_with_fallback,
+                         discover)
 
 SPEECH = "各位代表：现在我代表政府向大会报告工作，请予审议。\n过去一年，我们坚持稳中求进，经济运行总体平稳。\n"
 POISON = "毒".encode()
@@ -207,3 +209,28 @@ def test_every_record_with_documents_carries_its_documents_sketches(tmp_path):
         assert len(record.sketches) == len(record.outcome.docs) >= 1
         assert (record.sketches.signatures == np.concatenate([s.signatures for s in alone])).all()
         assert record.sketches.keys == [key for s in alone for key in s.keys]
+
+
+@pytest.mark.parametrize("before, during", [((700, 10, 10), (BATCH_GC_THRESHOLD, 10, 10)),
+                                            ((50_000, 5, 5), (50_000, 5, 5)),
+                                            ((0, 10, 10), (0, 10, 10))],
+                         ids=["default-raised", "higher-kept", "switched-off-kept"])
+def test_a_batch_is_cleaned_with_rare_collections_and_the_setting_is_put_back(tmp_path, before, during):
+    raw = _raw_folder(tmp_path, ["a.txt", "毒.txt"])
+    seen = []
+
+    def record_then_crash_on_poison(data: bytes, source_path: str, ctx: CleanContext):
+        seen.append(gc.get_threshold())
+        if POISON.decode() in source_path:
+            raise RuntimeError("boom")
+        return clean_bytes(data, source_path, ctx)
+
+    saved = gc.get_threshold()
+    gc.set_threshold(*before)
+    try:
+        result = clean_batch(list(discover(raw)), CleanContext(), cleaner=record_then_crash_on_poison)
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*saved)
+    assert seen == [during, during]
+    assert [bool(r.outcome.docs) for r in result.records] == [True, False]
