@@ -37,6 +37,7 @@ HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 600.0
 CLAIM_ATTEMPTS = 6
 WAIT_POLL_SECONDS = 2.0
+WRITING_SUFFIX = ".writing"  # a claim being written, renamed to its `.json` name once whole
 
 
 class OutputLocked(RuntimeError):
@@ -107,11 +108,21 @@ class OutputLock:
         return f"{self.folder}/{self.claim.token}.json"
 
     def _claims(self) -> list[tuple[str, Claim | None, float]]:
-        """(path, claim or None if unreadable, file mtime) of every claim file."""
+        """(path, claim or None if unreadable, file mtime) of every claim file.
+
+        A claim's side file (`_write_claim`) older than `stale_after` is removed on the way: its
+        writer died between writing and renaming it, and nothing else would ever delete it.
+        """
         selector = pafs.FileSelector(self.folder, allow_not_found=True)
         found = []
         for info in self.fs.get_file_info(selector):
-            if info.type != pafs.FileType.File or not info.base_name.endswith(".json"):
+            if info.type != pafs.FileType.File:
+                continue
+            if info.base_name.endswith(WRITING_SUFFIX):
+                if info.mtime and time.time() - info.mtime.timestamp() > self.stale_after:
+                    _delete_if_present(self.fs, info.path)
+                continue
+            if not info.base_name.endswith(".json"):
                 continue
             try:
                 with self.fs.open_input_stream(info.path) as source:
@@ -137,7 +148,7 @@ class OutputLock:
     def _write_claim(self) -> None:
         """Write the claim beside its name, then rename it there: a heartbeat rewrites the file while
         other runs read it, and a reader of a file being written would see no holder it can name."""
-        written = f"{self.claim_path}.writing"  # not `.json`: `_claims` skips it
+        written = f"{self.claim_path}{WRITING_SUFFIX}"  # not `.json`: `_claims` reads no claim from it
         with self.fs.open_output_stream(written) as sink:
             sink.write(json.dumps(asdict(self.claim)).encode())
         self.fs.move(written, self.claim_path)

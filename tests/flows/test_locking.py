@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -127,3 +128,17 @@ def test_a_claim_read_while_its_heartbeat_rewrites_it_names_its_holder(tmp_path)
             assert [claim and claim.token for claim in claims] == [holder.claim.token], claims
             reads += 1
         assert reads > 20
+
+
+@pytest.mark.parametrize("age, removed", [(7200, True), (1, False)], ids=["left-by-a-dead-writer", "being-written"])
+def test_a_claims_side_file_is_removed_once_stale(tmp_path, age, removed):
+    """A run killed between writing its claim's side file and renaming it leaves the side file behind."""
+    folder = tmp_path / LOCK_FOLDER
+    folder.mkdir(parents=True)
+    leftover = folder / "1-dead.json.writing"
+    leftover.write_text(json.dumps(asdict(_claim(socket.gethostname(), 1, 0.0, age))))
+    written = time.time() - age
+    os.utime(leftover, (written, written))
+    with _lock(tmp_path, "new-run") as lock:
+        assert lock.claim is not None
+    assert leftover.exists() is not removed
