@@ -27,7 +27,8 @@ their containment stays high, hence `DEFAULT_CONTAINMENT` 0.8 for documents
 of at least `MIN_CONTAINED_GRAMS` n-grams (a short text is contained in many).
 
 Signatures are computed by `rensa` (Rust MinHash) from n-gram hashes built
-with numpy and handed over as one flat buffer per batch: 0.17 ms a document
+with numpy for many texts at once (`TextCodes`) and handed over as one flat
+buffer per half million characters of a batch: 0.17 ms a document
 against 3.3 ms for datasketch's MinHash, 0.87 ms for rensa fed Python n-gram
 sets and 0.94 ms for a numpy-only MinHash (`bench/dedup_bench.py`, 2,000
 documents of ~1,600 characters, 128 permutations). The index keeps its state as an
@@ -53,6 +54,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
 
@@ -64,6 +66,7 @@ import rensa
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_CONTAINMENT = 0.8
 MIN_CONTAINED_GRAMS = 200
+SKETCH_PART_CHARS = 1 << 19  # characters sketched together (see `sketch`)
 
 NOT_TEXT = re.compile(r"[\W_]+")  # white space and punctuation: copies differ in them freely
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -114,25 +117,72 @@ def normalised_key(normal: str) -> bytes:
 
 def shingle_hashes(text: str, ngram: int) -> np.ndarray:
     """64-bit FNV-1a hashes of every character n-gram of the normalised text (numpy, no per-gram objects)."""
-    normal = normalised(text)
-    return gram_hashes(normal, ngram, np.empty(gram_count(normal, ngram), dtype=np.uint64))
+    return TextCodes.of([text]).gram_hashes(ngram)
 
 
-def gram_count(normal: str, ngram: int) -> int:
-    return max(len(normal) - ngram + 1, 1)  # too short for one n-gram: the whole text is the one token
+@lru_cache(maxsize=1)
+def kept_code_points() -> np.ndarray:
+    """For every code point, whether `normalised` keeps it: made by running NOT_TEXT over all of them,
+    so that the two cannot disagree (about 0.1 s, once per process)."""
+    kept = NOT_TEXT.sub("", "".join(map(chr, range(0x110000))))
+    mask = np.zeros(0x110000, dtype=bool)
+    mask[np.frombuffer(kept.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)] = True
+    return mask
 
 
-def gram_hashes(normal: str, ngram: int, out: np.ndarray) -> np.ndarray:
-    """`shingle_hashes` of an already normalised text, written into `out` (`gram_count` long)."""
-    codes = np.frombuffer(normal.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < ngram:
-        codes = np.concatenate([codes, np.zeros(ngram - len(codes), dtype=np.uint64)])
-    windows = np.lib.stride_tricks.sliding_window_view(codes, ngram)
-    out[:] = FNV_OFFSET
-    for k in range(ngram):
-        np.bitwise_xor(out, windows[:, k], out=out)
-        np.multiply(out, FNV_PRIME, out=out)
-    return out
+@dataclass(frozen=True)
+class TextCodes:
+    """Several texts normalised at once, as the code points `normalised` keeps, end to end.
+
+    Normalising text by text with NOT_TEXT and hashing its n-grams with
+    numpy calls of its own cost two thirds of sketching a batch; as one
+    array, the texts are normalised by a table lookup and their n-grams
+    hashed with a handful of numpy calls for all of them.
+    """
+
+    codes: np.ndarray  # uint32: the kept code points of every text, one text after the other
+    lengths: np.ndarray  # int64: how many belong to each text
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> TextCodes:
+        raw = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        kept = kept_code_points()[raw]
+        owner = np.repeat(np.arange(len(texts)), [len(text) for text in texts])
+        return cls(raw[kept], np.bincount(owner[kept], minlength=len(texts)).astype(np.int64))
+
+    def normal_texts(self) -> list[str]:
+        """Each text as `normalised` gives it."""
+        joined = self.codes.tobytes().decode("utf-32-le", "surrogatepass")
+        ends = np.cumsum(self.lengths).tolist()
+        return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends)]
+
+    def gram_counts(self, ngram: int) -> np.ndarray:
+        """How many n-grams each normalised text has: one for a text too short for one (padded, see `gram_hashes`)."""
+        return np.maximum(self.lengths - ngram + 1, 1)
+
+    def gram_hashes(self, ngram: int) -> np.ndarray:
+        """`shingle_hashes` of every text, one text after the other (`gram_counts` each).
+
+        A text shorter than `ngram` is padded with zero code points to one
+        n-gram, as one text alone was: each text gets a segment of at least
+        `ngram` codes, every position is hashed, and the starts whose n-gram
+        runs into the next segment are left out.
+        """
+        segments = np.maximum(self.lengths, ngram)
+        segment_starts = np.cumsum(segments) - segments
+        text_starts = np.cumsum(self.lengths) - self.lengths
+        padded = np.zeros(int(segments.sum()), dtype=np.uint64)
+        owner = np.repeat(np.arange(len(self.lengths)), self.lengths)
+        padded[np.arange(len(self.codes)) - text_starts[owner] + segment_starts[owner]] = self.codes
+        windows = len(padded) - ngram + 1
+        hashes = np.full(windows, FNV_OFFSET, dtype=np.uint64)
+        for k in range(ngram):
+            np.bitwise_xor(hashes, padded[k:k + windows], out=hashes)
+            np.multiply(hashes, FNV_PRIME, out=hashes)
+        counts = segments - ngram + 1
+        count_starts = np.cumsum(counts) - counts
+        starts = np.repeat(segment_starts - count_starts, counts) + np.arange(int(counts.sum()))
+        return hashes[starts]
 
 
 @dataclass(frozen=True)
@@ -169,23 +219,32 @@ class Sketches:
 
 
 def sketch(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> Sketches:
-    """Sketch many texts with one call into rensa (where the time would go one text at a time).
+    """Sketch many texts with few calls into rensa (where the time would go one text at a time).
 
-    Every text is normalised once, and its n-gram hashes are written straight
-    into the one buffer rensa reads (no per-text arrays to concatenate).
+    Texts are normalised and their n-grams hashed together (`TextCodes`), in
+    parts of about SKETCH_PART_CHARS characters so that the arrays a part
+    needs stay small whatever the batch holds.
     """
     if not texts:
         return Sketches(np.zeros((0, scheme.num_perm), dtype=np.uint32), np.zeros(0, dtype=np.int64), [], scheme.name)
-    normal = [normalised(t) for t in texts]
-    sizes = np.array([gram_count(n, scheme.ngram) for n in normal], dtype=np.int64)
+    parts, start, size = [], 0, 0
+    for end, text in enumerate(texts, 1):
+        size += len(text)
+        if size >= SKETCH_PART_CHARS or end == len(texts):
+            parts.append(_sketch_part(texts[start:end], scheme))
+            start, size = end, 0
+    return parts[0] if len(parts) == 1 else Sketches.joined(parts)
+
+
+def _sketch_part(texts: list[str], scheme: MinHashScheme) -> Sketches:
+    codes = TextCodes.of(texts)
+    sizes = codes.gram_counts(scheme.ngram)
     offsets = np.zeros(len(texts) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum(sizes)
-    flat = np.empty(int(offsets[-1]), dtype=np.uint64)
-    for text, start, stop in zip(normal, offsets[:-1].tolist(), offsets[1:].tolist()):
-        gram_hashes(text, scheme.ngram, flat[start:stop])
-    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, scheme.num_perm, scheme.seed)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(codes.gram_hashes(scheme.ngram), offsets,
+                                                                 scheme.num_perm, scheme.seed)
     sigs = np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), scheme.num_perm)
-    return Sketches(sigs, sizes, [normalised_key(n) for n in normal], scheme.name)
+    return Sketches(sigs, sizes, [normalised_key(normal) for normal in codes.normal_texts()], scheme.name)
 
 
 def signatures(texts: list[str], scheme: MinHashScheme = DEFAULT_SCHEME) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -10,7 +11,7 @@ import pytest
 
 import cleaners.dedup as dedup
 from cleaners.dedup import (DEFAULT_SCHEME, DuplicateIndex, KeyTable, MinHashScheme, Sketches, distinct, signature,
-                            signatures, sketch, text_key)
+                            TextCodes, signatures, sketch, text_key)
 from cleaners.document import CleanContext, Page
 from cleaners.normalize import normalize_stage
 from cleaners.split import split_stage
@@ -302,3 +303,41 @@ def test_sketches_of_two_schemes_are_not_joined():
 @pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 2, 1], [2**63 + 5, 1, 2**63 + 5]])
 def test_distinct_is_the_sorted_set(values):
     assert distinct(np.array(values, dtype=np.uint64)).tolist() == sorted(set(values))
+
+
+def _fnv_grams(text: str, ngram: int) -> list[int]:
+    """The n-gram hashes by their definition, one text at a time in plain Python: FNV-1a over code points
+    of the text less white space, punctuation and underscores, padded with zeros to one n-gram."""
+    codes = [ord(ch) for ch in re.sub(r"[\W_]+", "", text)]
+    codes += [0] * max(ngram - len(codes), 0)
+    hashes = []
+    for start in range(len(codes) - ngram + 1):
+        value = 0xCBF29CE484222325
+        for code in codes[start:start + ngram]:
+            value = ((value ^ code) * 0x100000001B3) & 0xFFFF_FFFF_FFFF_FFFF
+        hashes.append(value)
+    return hashes
+
+
+GRAM_TEXTS = ["", "a", "，。！", "___", "abcd", "abcde", "  同志们：今天 ", "\ud800前\udfff后", "𠀀𠀁𠀂𠀃𠀄𠀅",
+              "١٢٣٤٥٦ ⅫⅪ½²³", "\x00\x01abc", "在全市生态环境保护问题整改推进会上的讲话。" * 3]
+
+
+@pytest.mark.parametrize("texts", [GRAM_TEXTS, GRAM_TEXTS[::-1], GRAM_TEXTS[:1], GRAM_TEXTS[-1:]],
+                         ids=["all", "reversed", "empty-alone", "prose-alone"])
+def test_texts_normalised_and_hashed_together_match_each_text_alone(texts):
+    codes = TextCodes.of(texts)
+    assert codes.normal_texts() == [re.sub(r"[\W_]+", "", text) for text in texts]
+    expected = [_fnv_grams(text, 5) for text in texts]
+    assert codes.gram_counts(5).tolist() == [len(hashes) for hashes in expected]
+    assert codes.gram_hashes(5).tolist() == [value for hashes in expected for value in hashes]
+
+
+@pytest.mark.parametrize("part_chars", [1, 7, 40, 1 << 19])
+def test_a_batch_sketched_in_parts_is_sketched_as_a_whole(part_chars, monkeypatch):
+    texts = GRAM_TEXTS * 3
+    whole = dedup.sketch(texts)
+    monkeypatch.setattr(dedup, "SKETCH_PART_CHARS", part_chars)
+    parts = dedup.sketch(texts)
+    assert (parts.signatures == whole.signatures).all() and (parts.sizes == whole.sizes).all()
+    assert parts.keys == whole.keys == [dedup.text_key(text) for text in texts]
