@@ -437,7 +437,6 @@ def is_prose(line: str) -> bool:
     return cjk >= PROSE_LONG_CJK or cjk >= PROSE_MIN_CJK and bool(PROSE_PUNCT.search(line))
 
 
-@line_cached
 def is_rare_junk(line: str) -> bool:
     """A line made mostly of CJK characters outside GB2312: anti-scraping noise, not text."""
     if len(line) > RARE_CHECK_MAX or not RARE_CJK_RE.search(line):
@@ -510,7 +509,6 @@ def link_share(line: str) -> float:
     return covered / size if size else 0.0
 
 
-@line_cached
 def is_link_list(line: str) -> bool:
     """Mostly link syntax, with little Chinese text beside the links (a URL is long, a sentence next to it
     is what matters): a saved page's navigation, toolbar or recommendation line."""
@@ -577,14 +575,13 @@ def _decoration(raw: str) -> str:
     return squeeze(SITE_NAME_TRIM.sub("", rest))
 
 
-@line_cached
 def title_key(line: str) -> str | None:
     """The squeezed title a title-like line gives once its site decorations are stripped; None for other lines."""
     return squeeze(clean_title(line)) if len(line) <= MAX_TITLE_LINE and is_title_like(line) else None
 
 
-def page_title_keys(page: Page, lines: list[str], claimed: list[bool],
-                    prose: list[bool]) -> tuple[set[str], set[str]]:
+def page_title_keys(page: Page, lines: list[str], facts: list[LineFacts],
+                    claimed: list[bool]) -> tuple[set[str], set[str]]:
     """Squeezed forms of the page's title (the HTML title and its segments, and the title line of the
     text), and of the site's name as its title decorations give it ("百度文库" from "…_百度文库").
 
@@ -595,16 +592,15 @@ def page_title_keys(page: Page, lines: list[str], claimed: list[bool],
     """
     keys = {squeeze(c) for c in hint_candidates(page.title_hint)} if page.title_hint else set()
     site_names = {_decoration(page.title_hint)} if page.title_hint else set()
-    first_prose = next((i for i in range(len(lines)) if not claimed[i] and prose[i]), len(lines))
-    candidates = [(title_key(line), squeeze(line)) for i, line in enumerate(lines[:first_prose])
-                  if not claimed[i] and title_key(line) is not None
-                  and not BODY_STRUCTURE_RE.search(line) and not LABEL_LINE.search(line)]
+    first_prose = next((i for i, fact in enumerate(facts) if not claimed[i] and fact.prose), len(lines))
+    candidates = [(fact.title, squeeze(line)) for i, (line, fact) in enumerate(zip(lines[:first_prose], facts))
+                  if not claimed[i] and fact.title is not None and not fact.structure and not LABEL_LINE.search(line)]
     if candidates:
-        seen = Counter(key for key in map(title_key, lines) if key is not None)
+        seen = Counter(fact.title for fact in facts if fact.title is not None)
         repeated = [key for key, _ in candidates if seen[key] >= 2]
         decorated = [key for key, raw in candidates if key != raw]
         keys.add((repeated or decorated or [candidates[-1][0]])[0])
-        site_names.update(_decoration(line) for line in lines[:first_prose] if title_key(line) is not None)
+        site_names.update(_decoration(line) for line, fact in zip(lines[:first_prose], facts) if fact.title is not None)
     keys.discard("")
     return keys, {name for name in site_names if len(name) >= 2 and name not in keys}
 
@@ -621,7 +617,6 @@ def _line_buckets() -> list[tuple[int, AnyRule, list[CompiledRule]]]:
 LINE_BUCKETS = _line_buckets()
 
 
-@line_cached
 def _line_hit(line: str) -> CompiledRule | None:
     """The first line/block rule that matches (where-conditions are checked later)."""
     for limit, check, rules in LINE_BUCKETS:
@@ -633,16 +628,15 @@ def _line_hit(line: str) -> CompiledRule | None:
     return None
 
 
-@line_cached
 def _run_matches(line: str) -> tuple[bool, ...]:
     """For each run rule, whether it matches the line as one item of a list."""
     return tuple(len(line) <= c.rule.max_len and c.regex.search(line) is not None for c in RUN_RULES)
 
 
-def _run_hits(lines: list[str]) -> list[CompiledRule | None]:
-    """Lines that belong to a run of list items (related-article lists)."""
+def _run_hits(line_matches: list[tuple[bool, ...]]) -> list[CompiledRule | None]:
+    """Lines that belong to a run of list items (related-article lists), from each line's `_run_matches`."""
+    lines = line_matches
     found: list[CompiledRule | None] = [None] * len(lines)
-    line_matches = [_run_matches(line) for line in lines]
     for index, compiled in enumerate(RUN_RULES):
         matches = [found_here[index] for found_here in line_matches]
         start = 0
@@ -660,6 +654,33 @@ def _run_hits(lines: list[str]) -> list[CompiledRule | None]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """What the stage asks of a line before it knows the body span, all of it from the line's text alone.
+
+    Remembered as one verdict (`line_facts`): a page's lines were asked
+    about one question at a time, each through its own cache, some of them
+    several times, in every pass; most of the stage's time went to asking.
+    """
+
+    hit: CompiledRule | None  # `_line_hit`
+    runs: tuple[bool, ...]  # `_run_matches`
+    link_list: bool  # `is_link_list`
+    rare_junk: bool  # `is_rare_junk`
+    claims: bool  # a line rule, a link list, rare junk or a strong clause takes it (lists of items aside)
+    prose: bool  # `is_prose`
+    title: str | None  # `title_key`
+    structure: bool  # the document's own structure (`BODY_STRUCTURE`): a heading, a salutation
+
+
+@line_cached
+def line_facts(line: str) -> LineFacts:
+    hit, link_list, rare_junk = _line_hit(line), is_link_list(line), is_rare_junk(line)
+    return LineFacts(hit, _run_matches(line), link_list, rare_junk,
+                     bool(hit) or link_list or rare_junk or _clause_claims(line), is_prose(line), title_key(line),
+                     bool(BODY_STRUCTURE_RE.search(line)))
+
+
 def body_span(lines: list[str], claimed: list[bool], protected: list[bool], prose: list[bool]) -> tuple[int, int]:
     """First and last line of the body: prose no rule claims, widened over unclaimed neighbours."""
     anchors = [i for i in range(len(lines)) if not claimed[i] and prose[i]]
@@ -673,7 +694,6 @@ def body_span(lines: list[str], claimed: list[bool], protected: list[bool], pros
     return start, end
 
 
-@line_cached
 def _clause_claims(line: str) -> bool:
     """A line that is mostly what a strong clause rule takes (a disclaimer paragraph, an ad line):
     it marks the edge of the body. A body paragraph with one ad sentence in it does not."""
@@ -800,21 +820,20 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
     if not n:
         draft.lines = []
         return
-    line_hits = [_line_hit(line) for line in lines]
-    run_hits = _run_hits(lines)
-    linked = [is_link_list(line) for line in lines]
-    claimed = [bool(line_hits[i] or linked[i] or run_hits[i] and run_hits[i].rule.where != "after" or is_rare_junk(lines[i])
-                    or _clause_claims(lines[i])) for i in range(n)]
+    facts = [line_facts(line) for line in lines]
+    line_hits = [fact.hit for fact in facts]
+    run_hits = _run_hits([fact.runs for fact in facts])
+    claimed = [fact.claims or hit is not None and hit.rule.where != "after" for fact, hit in zip(facts, run_hits)]
     # Lists trusted only after the body are judged against the last prose no other rule claims.
-    prose = [is_prose(line) for line in lines]
+    prose = [fact.prose for fact in facts]
     last_prose = max((i for i in range(n) if not claimed[i] and prose[i]), default=n)
     run_hits = [hit if hit is None or hit.rule.where != "after" or i > last_prose else None
                 for i, hit in enumerate(run_hits)]
     claimed = [claimed[i] or run_hits[i] is not None for i in range(n)]
-    title_keys, site_names = page_title_keys(page, lines, claimed, prose)
-    is_title = [bool(title_keys) and title_key(line) in title_keys for line in lines]
+    title_keys, site_names = page_title_keys(page, lines, facts, claimed)
+    is_title = [bool(title_keys) and fact.title in title_keys for fact in facts]
     claimed = [claimed[i] and not is_title[i] for i in range(n)]
-    structural = [is_title[i] or bool(BODY_STRUCTURE_RE.search(line)) for i, line in enumerate(lines)]
+    structural = [is_title[i] or fact.structure for i, fact in enumerate(facts)]
     span = body_span(lines, claimed, is_title, prose)
     start, end = span
 
@@ -841,10 +860,10 @@ def strip_draft(draft: Draft, page: Page, ctx: CleanContext) -> None:
         if run is not None and not protected and _applies(run.rule, i, span):
             removed[i] = run.rule.label
             continue
-        if linked[i] and not protected and not inside:
+        if facts[i].link_list and not protected and not inside:
             removed[i] = "nav:link_list"
             continue
-        if not protected and is_rare_junk(line):
+        if not protected and facts[i].rare_junk:
             removed[i] = "junk:rare_chars"
 
     # Inline spans of the lines kept so far; a line they consume entirely counts as removed.

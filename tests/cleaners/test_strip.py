@@ -17,7 +17,7 @@ from cleaners.rules.chrome import KINDS, RULES
 from cleaners.site_evidence import SiteLineCounts
 from cleaners.strip import (CACHED_LINE_MAX, CJK_RE, CLAUSE_RULES, DOMAIN_RE, DOMAIN_WORDS, ELLIPSIS_RE, ELLIPSIS_WORDS,
                             END_WINDOW, LINE_BUCKETS, LINE_RULES, RUN_RULES, SPAN_INLINE, SPAN_RULES, _line_hit,
-                            cjk_count, is_link_list, is_prose, line_cached, repeated_watermarks, required_words,
+                            cjk_count, is_link_list, is_prose, line_cached, line_facts, repeated_watermarks, required_words,
                             strip_stage)
 from cleaners.title import clean_title
 
@@ -528,3 +528,23 @@ def test_a_page_title_of_rare_character_noise_is_no_title():
     assert page.title_hint is None
     assert noise not in page.drafts[0].lines
     assert (noise, "junk:rare_chars") in [(r.text, r.rule) for r in page.drafts[0].audit.removed]
+
+
+@pytest.mark.parametrize("line, claims, prose, title, structure, link_list, rare_junk", [
+    ("在全市生态环境保护问题整改推进会上的讲话", False, False, "在全市生态环境保护问题整改推进会上的讲话", False, False, False),
+    ("同志们：", False, False, None, True, False, False),
+    ("今天，我们召开全市生态环境保护问题整改推进会，既是贯彻落实生态文明思想的具体行动，也是对当前问题的一次全面检视。",
+     False, True, None, False, False, False),
+    ("[首页](https://a.example.com/) [范文](https://a.example.com/fw/) [讲话](https://a.example.com/jh/)",
+     True, False, None, False, True, False),
+    ("Copyright © 2018-2026 某某文库 版权所有 京ICP备12345678号", True, False,
+     "Copyright©2018-2026某某文库版权所有京ICP备12345678号", False, False, False),  # title-like: a rule still claims it
+    ("龘靐齉齾爩鱻麤龗灪吁", True, False, "龘靐齉齾爩鱻麤龗灪吁", False, False, True),
+], ids=["title", "salutation", "prose", "link-list", "icp-footer", "rare-junk"])
+def test_a_lines_facts_say_what_the_stage_asks_of_its_text(line, claims, prose, title, structure, link_list,
+                                                          rare_junk):
+    facts = line_facts(line)
+    assert (facts.claims, facts.prose, facts.structure, facts.link_list, facts.rare_junk) == (
+        claims, prose, structure, link_list, rare_junk)
+    assert (facts.title is None) is (title is None) and (title is None or facts.title == title)
+    assert (facts.hit is not None) is (claims and not link_list and not rare_junk)
