@@ -563,6 +563,7 @@ def drop_repeated_previews(lines: list[str], draft: Draft) -> list[str]:
 
 # --- the stage ------------------------------------------------------------------------------------
 
+@line_cached
 def _decoration(raw: str) -> str:
     """What `clean_title` strips from a title line, without separators: the site's name ("百度文库")."""
     clean = clean_title(raw)
