@@ -39,7 +39,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -418,6 +418,31 @@ class BatchOutput:
     state: dict[str, pa.Table] = field(default_factory=dict)  # name -> rows for _state/<name>/
 
 
+# The document columns `batch_output` fills value by value; "removed" and "repairs" are `ListColumn`s.
+SCALAR_DOCUMENT_COLUMNS = tuple(name for name in DOCUMENT_SCHEMA.names if name not in ("removed", "repairs"))
+
+
+class ListColumn:
+    """A column of lists of structs, built from each row's field values as flat arrays and offsets."""
+
+    def __init__(self, type_: pa.ListType):
+        self.type = type_
+        self.fields: list[list] = [[] for _ in range(type_.value_type.num_fields)]
+        self.offsets = [0]
+
+    def add(self, items: Sequence[tuple]) -> None:
+        """One row: its list's items, each a tuple of the struct's field values in field order."""
+        for column, values in zip(self.fields, zip(*items)):
+            column.extend(values)
+        self.offsets.append(self.offsets[-1] + len(items))
+
+    def array(self) -> pa.ListArray:
+        struct = self.type.value_type
+        children = [pa.array(column, struct.field(i).type) for i, column in enumerate(self.fields)]
+        return pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()),
+                                        pa.StructArray.from_arrays(children, fields=list(struct)))
+
+
 def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, processed_at,
                  duplicate_of: dict[str, str] | None = None) -> BatchOutput:
     """Arrow tables for a batch of `flows.batch.FileRecord`s, one of which becomes its manifest.
@@ -426,7 +451,11 @@ def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, 
     quarantine row is replaced rather than repeated when a later run tries them again.
     """
     duplicate_of = duplicate_of or {}
-    docs: dict[str, list] = {name: [] for name in DOCUMENT_SCHEMA.names}
+    docs: dict[str, list] = {name: [] for name in SCALAR_DOCUMENT_COLUMNS}
+    # A document's removals and repairs go into flat columns with offsets: one Python dict per
+    # removal, converted by Arrow one by one, cost as much as writing the batch.
+    removed = ListColumn(REMOVED_TYPE)
+    repairs = ListColumn(REPAIRS_TYPE)
     quarantine: dict[str, list] = {name: [] for name in QUARANTINE_SCHEMA.names}
     manifest: dict[str, list] = {name: [] for name in MANIFEST_RECORD_SCHEMA.names}
     for record in records:
@@ -445,13 +474,13 @@ def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, 
                     "title": doc.title, "text": doc.text, "n_chars": len(doc.text),
                     "encoding": outcome.encoding, "encoding_confidence": outcome.encoding_confidence,
                     "site": outcome.site, "raw_sha256": record.raw_sha256,
-                    "removed": [{"text": r.text, "rule": r.rule} for r in doc.removed],
-                    "repairs": [{"from": w, "to": r, "count": n} for w, r, n in doc.repairs],
                     "duplicate_of": duplicate_of.get(doc_id), "pipeline_version": pipeline_version,
                     "run_id": run_id, "processed_at": processed_at,
                 }
-                for name in DOCUMENT_SCHEMA.names:
+                for name in SCALAR_DOCUMENT_COLUMNS:
                     docs[name].append(row[name])
+                removed.add([(r.text, r.rule) for r in doc.removed])
+                repairs.add(doc.repairs)
         for name, value in (("raw_sha256", record.raw_sha256), ("source_path", source),
                             ("pipeline_version", pipeline_version),
                             ("n_docs", 0 if outcome.quarantine_reason else len(outcome.docs)),
@@ -461,7 +490,7 @@ def batch_output(records, *, batch_id: str, run_id: str, pipeline_version: str, 
     return BatchOutput(
         batch_id=batch_id,
         date=processed_at.strftime("%Y-%m-%d"),
-        documents=pa.table(docs, schema=DOCUMENT_SCHEMA),
+        documents=pa.table({**docs, "removed": removed.array(), "repairs": repairs.array()}, schema=DOCUMENT_SCHEMA),
         quarantine=pa.table(quarantine, schema=QUARANTINE_SCHEMA),
         manifest=pa.table(manifest, schema=MANIFEST_RECORD_SCHEMA),
     )

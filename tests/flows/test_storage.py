@@ -19,7 +19,8 @@ from pyarrow import fs as pafs
 from cleaners.pipeline import CleanDoc, FileOutcome
 from flows.batch import FileRecord, RawFile
 from flows.clean_corpus import WorkPlan
-from flows.storage import MANIFEST, MANIFEST_SCHEMA, ManifestIndex, OutputStore, Processed, batch_output
+from flows.storage import (MANIFEST, MANIFEST_SCHEMA, REMOVED_TYPE, REPAIRS_TYPE, ListColumn, ManifestIndex, OutputStore,
+                           Processed, batch_output)
 
 WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -231,3 +232,17 @@ def test_state_streamed_in_record_batches_is_every_committed_row_in_the_same_ord
 
     assert passes() == passes() == [[1, 2], [3, 4], [5]]  # file by file in path order, at most 2 rows a batch
     assert sorted(store.read_state("dedup").column("n").to_pylist()) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("type_, rows", [
+    (REMOVED_TYPE, [[("页眉", "nav:header"), ("上一篇", "nav:pager")], [], [("广告", "ad:banner")]]),
+    (REPAIRS_TYPE, [[], [("癿", "的", 3), ("仸", "任", 1)], []]),
+    (REMOVED_TYPE, []),
+], ids=["removals", "repairs", "no-rows"])
+def test_list_columns_hold_what_arrow_makes_of_the_same_rows(type_, rows):
+    column = ListColumn(type_)
+    for row in rows:
+        column.add(row)
+    names = [field.name for field in type_.value_type]
+    expected = pa.array([[dict(zip(names, item)) for item in row] for row in rows], type_)
+    assert column.array().equals(expected)
