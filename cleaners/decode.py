@@ -201,7 +201,8 @@ def decode_bytes(raw: bytes) -> Decoded:
 
 
 def detect_sample(sample: bytes) -> dict:
-    """chardet's answer for `sample` among all its encodings, asked among the web's first (see WEB_ERA_MIN_CONFIDENCE)."""
+    """chardet's answer for `sample` among all its encodings, asked among the web's first
+    (see WEB_ERA_MIN_CONFIDENCE)."""
     guess = chardet.detect(sample, encoding_era=EncodingEra.MODERN_WEB)
     name = guess.get("encoding")
     if (name and float(guess.get("confidence") or 0.0) >= WEB_ERA_MIN_CONFIDENCE

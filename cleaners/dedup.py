@@ -54,8 +54,8 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np

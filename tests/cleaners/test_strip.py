@@ -17,8 +17,8 @@ from cleaners.rules.chrome import KINDS, RULES
 from cleaners.site_evidence import SiteLineCounts
 from cleaners.strip import (CACHED_LINE_MAX, CJK_RE, CLAUSE_RULES, DOMAIN_RE, DOMAIN_WORDS, ELLIPSIS_RE, ELLIPSIS_WORDS,
                             END_WINDOW, LINE_BUCKETS, LINE_RULES, RUN_RULES, SPAN_INLINE, SPAN_RULES, _line_hit,
-                            cjk_count, is_link_list, is_prose, line_cached, line_facts, repeated_watermarks, required_words,
-                            strip_stage)
+                            cjk_count, is_link_list, is_prose, line_cached, line_facts, repeated_watermarks,
+                            required_words, strip_stage)
 from cleaners.title import clean_title
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -19,8 +19,8 @@ from pyarrow import fs as pafs
 from cleaners.pipeline import CleanDoc, FileOutcome
 from flows.batch import FileRecord, RawFile
 from flows.clean_corpus import WorkPlan
-from flows.storage import (MANIFEST, MANIFEST_SCHEMA, REMOVED_TYPE, REPAIRS_TYPE, ListColumn, ManifestIndex, OutputStore,
-                           Processed, batch_output)
+from flows.storage import (MANIFEST, MANIFEST_SCHEMA, REMOVED_TYPE, REPAIRS_TYPE, ListColumn, ManifestIndex,
+                           OutputStore, Processed, batch_output)
 
 WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
