@@ -138,7 +138,8 @@ def _child_flow(args) -> dict:
     summary = clean_corpus_module.clean_corpus(**params)
     server_cpu = _live_children_cpu_since(children_before)
     wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started + server_cpu
-    return {"wall": wall, "cpu": cpu, "server_cpu": server_cpu, "files": summary["files"], "bytes": summary["bytes_read"],
+    return {"wall": wall, "cpu": cpu, "server_cpu": server_cpu, "files": summary["files"],
+            "bytes": summary["bytes_read"],
             "documents": summary["documents"], "quarantined": summary["quarantined"],
             "stages": clock.report() if clock else None, "stages_cpu": clock.report(cpu=True) if clock else None,
             "recipe": list(clock.recipe) if clock else None,

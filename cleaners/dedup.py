@@ -409,7 +409,8 @@ class SortedRun:
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         data = self._pread(2)
-        return np.frombuffer(data, np.uint32, self._length), np.frombuffer(data, np.int32, self._length, 4 * self._length)
+        keys = np.frombuffer(data, np.uint32, self._length)
+        return keys, np.frombuffer(data, np.int32, self._length, keys.nbytes)
 
     def keys(self) -> np.ndarray:
         """The keys alone: half the bytes of `read`, for a count."""

@@ -247,7 +247,8 @@ def _read(raw: RawFile, max_file_bytes: int) -> tuple[str, bytes | None]:
 def rare_collections(threshold: int = BATCH_GC_THRESHOLD) -> Iterator[None]:
     """Run the block with the cycle collector's first threshold raised to `threshold` (see
     BATCH_GC_THRESHOLD), then put back what it was; a higher one, or 0 (collection switched off),
-    is left as it is. The setting is the process's, so a block in another thread meanwhile shares it."""
+    is left as it is. The setting is the process's, so a block in another thread meanwhile shares it.
+    Also a decorator (`@rare_collections()`), as every `contextmanager` is."""
     before = gc.get_threshold()
     if 0 < before[0] < threshold:
         gc.set_threshold(threshold, *before[1:])
@@ -257,6 +258,7 @@ def rare_collections(threshold: int = BATCH_GC_THRESHOLD) -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@rare_collections()
 def clean_batch(files: list[RawFile], ctx: CleanContext,
                 done: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -271,12 +273,6 @@ def clean_batch(files: list[RawFile], ctx: CleanContext,
     budget off). `cleaner` replaces the recipe for a file's second half (tests put a
     hostile stage there).
     """
-    with rare_collections():
-        return _clean_batch(files, ctx, done, max_file_bytes, max_file_seconds, cleaner)
-
-
-def _clean_batch(files: list[RawFile], ctx: CleanContext, done: set[tuple[str, str]] | frozenset[tuple[str, str]],
-                 max_file_bytes: int, max_file_seconds: float | None, cleaner: Cleaner | None) -> BatchResult:
     if max_file_seconds is None:
         max_file_seconds = ctx.options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
     result = BatchResult()

@@ -14,7 +14,8 @@ from cleaners.pipeline import RECIPE
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ["files", "MB read", "documents written", "worker processes", "wall seconds",
-            "CPU seconds (all processes)", "... of which the Prefect server's process", "MB/s per core", "MB per CPU-second", "documents/s per core",
+            "CPU seconds (all processes)", "... of which the Prefect server's process",
+            "MB/s per core", "MB per CPU-second", "documents/s per core",
             "documents per CPU-second", "s: walk, plan, recover", "s: decode", "s: html",
             *(f"s: {stage}" for stage in RECIPE),
             "s: read, hash, assemble", "s: dedup sketches (in the batch)", "s: dedup lookups and index", "s: write",
