@@ -19,7 +19,7 @@ the next. Runs:
   the batch size, so it should not grow with the corpus
 
 It prints one table (Markdown) of the figures, then a probe of the machine
-for N workers (`machine_ceiling`): N processes of plain Python text work
+for N workers (`machine_probe`): N processes of plain Python text work
 against one, with the spread of its tries. The probe is as noisy as the
 machine; the plain loop's own speed-up is the reference for the flow's.
 """
@@ -241,30 +241,30 @@ def child_main(args) -> int:
 
 # ----------------------------------------------------------------------------- the machine
 
-CEILING_REPEATS = 5
-CEILING_ROUNDS = 4000  # about 1 s of work: long enough for a busy neighbour to show
-CEILING_TEXT = "今天召开全市安全生产工作会议，主要任务是总结去年工作，分析当前形势，部署今年重点任务。" * 40
+PROBE_REPEATS = 5
+PROBE_ROUNDS = 4000  # about 1 s of work: long enough for a busy neighbour to show
+PROBE_TEXT = "今天召开全市安全生产工作会议，主要任务是总结去年工作，分析当前形势，部署今年重点任务。" * 40
 
 
-def _ceiling_work(_: int = 0) -> float:
+def _probe_work(_: int = 0) -> float:
     """A fixed piece of pure-Python text work (regex, slicing, dict counts); its wall seconds."""
     import re
 
     clause = re.compile("[^，。]+")
     started = time.perf_counter()
     counts: dict[str, int] = {}
-    for _ in range(CEILING_ROUNDS):
-        for match in clause.finditer(CEILING_TEXT):
+    for _ in range(PROBE_ROUNDS):
+        for match in clause.finditer(PROBE_TEXT):
             piece = match.group()
             for i in range(0, len(piece) - 1, 2):
                 counts[piece[i:i + 2]] = counts.get(piece[i:i + 2], 0) + 1
     return time.perf_counter() - started
 
 
-def machine_ceiling(workers: int) -> tuple[float, float, float]:
+def machine_probe(workers: int) -> tuple[float, float, float]:
     """The speed-up `workers` processes of pure Python got on this machine: (median, lowest, highest) of the tries.
 
-    The same work alone and in `workers` processes at once, `CEILING_REPEATS`
+    The same work alone and in `workers` processes at once, `PROBE_REPEATS`
     times, each try one pair. Two busy vCPUs may share a physical core,
     caches or memory bandwidth, and then no code reaches `workers` x one;
     but a virtual machine's speed also drifts by a fifth or more from one
@@ -274,10 +274,10 @@ def machine_ceiling(workers: int) -> tuple[float, float, float]:
     """
     ratios = []
     with ProcessPoolExecutor(workers) as pool:
-        list(pool.map(_ceiling_work, range(workers)))  # workers started and warm
-        for _ in range(CEILING_REPEATS):
-            alone = pool.submit(_ceiling_work).result()
-            ratios.append(workers * alone / max(pool.map(_ceiling_work, range(workers))))
+        list(pool.map(_probe_work, range(workers)))  # workers started and warm
+        for _ in range(PROBE_REPEATS):
+            alone = pool.submit(_probe_work).result()
+            ratios.append(workers * alone / max(pool.map(_probe_work, range(workers))))
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
@@ -469,16 +469,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] scaled corpus: {big.files} files, {big.bytes / 1e6:.1f} MB", file=sys.stderr)
             columns[f"flow x1, {args.scale:g}x corpus"] = ours(
                 "flow", work / "corpus-scaled" / "raw", work / "out-flow-scaled", 1, args)
-        ceiling = machine_ceiling(args.workers) if args.workers > 1 else None
-        (work / "results.json").write_text(json.dumps({**columns, "machine probe": ceiling}, indent=1))
+        probe = machine_probe(args.workers) if args.workers > 1 else None
+        (work / "results.json").write_text(json.dumps({**columns, "machine probe": probe}, indent=1))
         print(f"\nclean-corpus benchmark: {corpus.files:,} files, {corpus.bytes / 1e6:.1f} MB, "
               f"batches of {args.batch_files} files, {os.cpu_count()} CPUs, "
               f"recipe {args.recipe or 'full'}\n")
         print(table(columns))
-        if ceiling:
-            median, lowest, highest = ceiling
+        if probe:
+            median, lowest, highest = probe
             print(f"\nmachine probe: {args.workers} processes of pure Python ran {median:.2f}x one on this machine "
-                  f"(median of {CEILING_REPEATS} tries, {lowest:.2f}-{highest:.2f}x); a noisy reading, not a bound: "
+                  f"(median of {PROBE_REPEATS} tries, {lowest:.2f}-{highest:.2f}x); a noisy reading, not a bound: "
                   f"the loop's x{args.workers} is the flow's reference")
         return 1 if any("error" in r for r in columns.values()) else 0  # a skipped peer is no error
     finally:

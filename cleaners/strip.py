@@ -636,17 +636,17 @@ def _run_matches(line: str) -> tuple[bool, ...]:
 
 def _run_hits(line_matches: list[tuple[bool, ...]]) -> list[CompiledRule | None]:
     """Lines that belong to a run of list items (related-article lists), from each line's `_run_matches`."""
-    lines = line_matches
-    found: list[CompiledRule | None] = [None] * len(lines)
+    n = len(line_matches)
+    found: list[CompiledRule | None] = [None] * n
     for index, compiled in enumerate(RUN_RULES):
         matches = [found_here[index] for found_here in line_matches]
         start = 0
-        while start < len(lines):
+        while start < n:
             if not matches[start]:
                 start += 1
                 continue
             end = start
-            while end < len(lines) and matches[end]:
+            while end < n and matches[end]:
                 end += 1
             if end - start >= compiled.rule.min_run:
                 for i in range(start, end):
