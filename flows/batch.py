@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from cleaners.charlm import load_charlm
 from cleaners.document import CleanContext
 from cleaners.decode import Undecodable
 from cleaners.dedup import Sketches, sketch
@@ -227,6 +228,12 @@ def _guarded(raw: RawFile, max_seconds: float | None, work: Callable[[], T]) -> 
         return _quarantined(raw, exc.reason)
     except Exception as exc:  # a bug on one page must not cost the batch its data
         return _quarantined(raw, f"error: {type(exc).__name__}: {exc}")
+
+
+def warm_up() -> None:
+    """Load what cleaning loads on first use (the language model; importing this module compiled the
+    rule packs), so that a new worker process is ready before its first batch arrives."""
+    load_charlm()
 
 
 def clean_file(raw: RawFile, data: bytes, ctx: CleanContext, max_seconds: float | None = DEFAULT_MAX_FILE_SECONDS,

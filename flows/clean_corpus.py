@@ -198,7 +198,8 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
     started = time.perf_counter()
     run_id = _run_id()
     store = OutputStore(out)
-    with store.lock(run_id, wait=lock_wait_seconds) as lock:
+    # The runner opens first: a process pool's workers start while the run recovers and surveys.
+    with store.lock(run_id, wait=lock_wait_seconds) as lock, task_submitter(runner) as submit:
         recovered = store.recover()
         if any(recovered.values()):
             logger.info("recovered from an interrupted run: %s", recovered)
@@ -212,24 +213,24 @@ def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES
         summary = RunSummary(run_id=run_id)
         ctx = CleanContext(options={"max_file_seconds": max_file_seconds, "max_line_chars": max_line_chars},
                            site_lines=load_site_lines(store))
-        with task_submitter(runner) as submit:
-            def clean(batch: list[RawFile]):
-                # quote(): Prefect would otherwise walk every object of these looking for futures,
-                # which cost more than cleaning (bench/run.py: Prefect overhead 14% -> see README, Performance).
-                return submit(clean_batch_task, {"files": quote(batch), "ctx": quote(ctx),
-                                                 "done": quote(plan.done_in(batch)), "max_file_bytes": max_file_bytes})
 
-            cut = batches(plan.todo(selected()), batch_files, batch_bytes)
-            for index, (batch, future) in enumerate(in_order(cut, clean, runner.in_flight)):
-                # The whole batch's answer is the future already submitted; only a failed batch is
-                # cleaned again, file by file, so one bad file costs only itself.
-                result = clean_with_fallback(batch, lambda part: (future if part is batch else clean(part)).result())
-                if result.records:
-                    lock.check()
-                    summary.duplicates += commit_batch_task(store, quote(result), f"{run_id}-{index:05d}", run_id,
-                                                            quote(dedup))
-                summary.add(result)
-                logger.info("batch %d: %s", index, progress.batch_done(batch, result))
+        def clean(batch: list[RawFile]):
+            # quote(): Prefect would otherwise walk every object of these looking for futures,
+            # which cost more than cleaning (bench/run.py: Prefect overhead 14% -> see README, Performance).
+            return submit(clean_batch_task, {"files": quote(batch), "ctx": quote(ctx),
+                                             "done": quote(plan.done_in(batch)), "max_file_bytes": max_file_bytes})
+
+        cut = batches(plan.todo(selected()), batch_files, batch_bytes)
+        for index, (batch, future) in enumerate(in_order(cut, clean, runner.in_flight)):
+            # The whole batch's answer is the future already submitted; only a failed batch is
+            # cleaned again, file by file, so one bad file costs only itself.
+            result = clean_with_fallback(batch, lambda part: (future if part is batch else clean(part)).result())
+            if result.records:
+                lock.check()
+                summary.duplicates += commit_batch_task(store, quote(result), f"{run_id}-{index:05d}", run_id,
+                                                        quote(dedup))
+            summary.add(result)
+            logger.info("batch %d: %s", index, progress.batch_done(batch, result))
         summary.files, summary.skipped = plan.seen, summary.skipped + plan.unchanged
         summary.seconds = time.perf_counter() - started
         if summary.unaccounted():
