@@ -109,7 +109,7 @@ def _peak_rss_mb() -> float:
 
 def _child_flow(args) -> dict:
     """The Prefect flow, after a warm-up flow that starts the server and measures what a task costs."""
-    from flows.cli import _prefect_env
+    from flows.cli import _prefect_env, embedded_run_settings
 
     _prefect_env()
     from prefect import flow, task
@@ -136,7 +136,8 @@ def _child_flow(args) -> dict:
     params = {"raw": args.raw, "out": args.out, "batch_files": args.batch_files}
     params.update(_parallel_params(clean_corpus_module.clean_corpus, args.workers))
     started, cpu_started, children_before = time.perf_counter(), _cpu_seconds(), _live_children_cpu()
-    summary = clean_corpus_module.clean_corpus(**params)
+    with embedded_run_settings():  # as `corpus-clean run` runs it
+        summary = clean_corpus_module.clean_corpus(**params)
     server_cpu = _live_children_cpu_since(children_before)
     wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started + server_cpu
     return {"wall": wall, "cpu": cpu, "server_cpu": server_cpu, "files": summary["files"],

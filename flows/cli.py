@@ -2,13 +2,16 @@
 
 Prefect settings that make the embedded local server usable from a fresh
 machine are set before Prefect is imported: a longer start-up limit (the
-first start runs database migrations) and no telemetry.
+first start runs database migrations) and no telemetry. A run on that
+embedded server goes without flow-run heartbeats (`embedded_run_settings`).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from flows.runners import RUNNER_KINDS
 
@@ -29,6 +32,29 @@ SERVE_LOCK_WAIT = 3600.0
 def _prefect_env() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def embedded_run_settings() -> Iterator[None]:
+    """Flow runs of the block send no heartbeats when they report to the embedded server.
+
+    Prefect 3.8's synchronous flow engine sends a heartbeat event every 180 s
+    from a thread that sleeps a second at a time, and joins that thread as the
+    run ends: every run waited up to a second after its work was done (a run of
+    nothing took 1.09 s, 0.10 s without). Heartbeats let an automation on a
+    server mark a run whose process died as crashed; the embedded server is
+    this process's child and dies with it, so nothing could act on them. A run
+    that reports to a server of its own (`PREFECT_API_URL`), and a heartbeat
+    frequency the user set, keep Prefect's behaviour.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    chosen = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+    if get_current_settings().api.url or any(name in os.environ for name in chosen):
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _add_run_args(parser: argparse.ArgumentParser) -> None:
@@ -114,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 build_parser().error(str(exc))
             params.update(since=args.since, until=args.until, glob=args.glob, force=args.force)
         try:
-            with progress.shown_on(sys.stderr):
+            with progress.shown_on(sys.stderr), embedded_run_settings():
                 summary = run_flow(**params)
         except OutputLocked as exc:
             print(f"corpus-clean {args.command}: {exc}", file=sys.stderr)
