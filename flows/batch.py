@@ -270,13 +270,13 @@ def frozen_heap() -> Iterator[None]:
     """Run the block with the objects alive when it starts left out of the cycle collector's work.
 
     The process of a run holds some 300,000 objects that outlive its
-    batches (Prefect's client and models, imported modules, the duplicate
-    index), and every full collection walked them all again: in the flow's
-    process, with two workers on the benchmark's corpus, 1.3 of the 1.4
-    CPU-seconds spent collecting, while the thread receiving a cleaned batch
-    held the interpreter. Frozen (`gc.freeze`), they are skipped: 0.3 s.
-    What the block makes is collected as before; at its end they are put
-    back. A heap another caller froze is left to that caller.
+    batches (Prefect's client, settings and models, imported modules), and
+    every full collection walked them all again: in the flow's process,
+    with two workers on the benchmark's corpus, 1.3 of the 1.4 CPU-seconds
+    spent collecting, while the thread receiving a cleaned batch held the
+    interpreter. Frozen (`gc.freeze`), they are skipped: 0.3 s. What the
+    block makes is collected as before; at its end they are put back. A
+    heap another caller froze is left to that caller.
     """
     if gc.get_freeze_count():
         yield
