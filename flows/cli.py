@@ -23,6 +23,8 @@ PREFECT_DEFAULTS = {
 }
 
 
+# Where a user sets the flow-run heartbeat frequency (the second is its legacy name).
+HEARTBEAT_FREQUENCY_ENV = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
 DEFAULT_CRON = "0 * * * *"  # hourly, on the hour
 EXIT_LOCKED = 3  # another run holds the output folder
 # A served run (scheduled, or a backfill from the UI) that meets another run waits for it rather than fail.
@@ -49,8 +51,7 @@ def embedded_run_settings() -> Iterator[None]:
     """
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
-    chosen = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
-    if get_current_settings().api.url or any(name in os.environ for name in chosen):
+    if get_current_settings().api.url or any(name in os.environ for name in HEARTBEAT_FREQUENCY_ENV):
         yield
         return
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-from flows.cli import embedded_run_settings
+from flows.cli import HEARTBEAT_FREQUENCY_ENV, embedded_run_settings
 
-HEARTBEAT_ENV = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
 UNCHANGED = "unchanged"
 
 
@@ -17,7 +16,7 @@ UNCHANGED = "unchanged"
     (None, {"PREFECT_RUNNER_HEARTBEAT_FREQUENCY": "90"}, UNCHANGED),  # ... under its legacy name too
 ])
 def test_heartbeats_only_where_a_server_of_its_own_can_act_on_them(monkeypatch, api_url, env, inside):
-    for name in HEARTBEAT_ENV:
+    for name in HEARTBEAT_FREQUENCY_ENV:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
